@@ -1,0 +1,1 @@
+"""The `resizer` command line: a thin Typer front end over operations/."""

@@ -1,0 +1,12 @@
+"""The one exception type the function raises for a request it refuses: an HTTP status and a code."""
+
+
+class RequestRefused(Exception):
+    """A client-facing refusal, rendered as ``{"error": code, "message": ...}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra

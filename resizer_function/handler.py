@@ -1,0 +1,199 @@
+"""The Lambda entry point: API Gateway proxy event (payload v1 or v2) in, HTTP response out.
+
+A request for ``/{size}[,{options}]/{key}`` reads the original from BUCKET, resizes it, stores
+the result under exactly the requested path and redirects to it at PUBLIC_URL, so the next
+request for that URL is a plain object hit. Each request writes one JSON log line that is also
+a CloudWatch Embedded Metric Format record (namespace ``Resizer``).
+"""
+
+import base64
+import functools
+import json
+import os
+import sys
+import time
+import traceback
+from urllib.parse import unquote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from resizer_function import imaging, signing
+from resizer_function.errors import RequestRefused
+from resizer_function.request import ResizeRequest, parse_path
+from resizer_function.settings import Settings
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+ERROR_CACHE = "public, max-age=60"
+INLINE_LIMIT = 6 * 1024 * 1024 - 16 * 1024  # Lambda's response limit, less room for headers
+
+
+@functools.cache
+def s3_client():
+    """One S3 client per container, from the default chain; honours AWS_ENDPOINT_URL."""
+    return boto3.client("s3", config=Config(retries={"mode": "standard"}))
+
+
+def handler(event: dict, context) -> dict:
+    started = time.perf_counter()
+    record: dict = {"request_id": getattr(context, "aws_request_id", None), "ms": {}}
+    try:
+        method = event.get("httpMethod") or event.get("requestContext", {}).get("http", {}).get("method")
+        if method not in ("GET", "HEAD", None):
+            raise RequestRefused(405, "method_not_allowed", f"{method} is not allowed; use GET")
+        path = request_path(event)
+        record["path"] = path
+        settings = Settings.from_env()
+        request = parse_path(path)
+        authorise(request, settings, event.get("queryStringParameters") or {})
+        response = resize(request, settings, record)
+    except RequestRefused as refusal:
+        response = error_response(refusal)
+        record["error"] = refusal.code
+    except Exception as exc:  # a real bug or a misconfiguration: logged, never shown
+        response = error_response(RequestRefused(500, "internal_error", "internal error"))
+        record.update(error="internal_error", exception=repr(exc), traceback=traceback.format_exc())
+    record["status"] = response["statusCode"]
+    record["ms"]["total"] = round((time.perf_counter() - started) * 1000, 2)
+    log(record)
+    return response
+
+
+def request_path(event: dict) -> str:
+    """The decoded request path, whichever payload version and however the API is mounted."""
+    proxy = (event.get("pathParameters") or {}).get("proxy")
+    if proxy:
+        return "/" + proxy  # API Gateway has decoded it already (v1 and v2)
+    if event.get("version") == "2.0":
+        path, stage = event.get("rawPath") or "/", event.get("requestContext", {}).get("stage")
+        if stage and stage != "$default" and path.startswith(f"/{stage}/"):
+            path = path[len(stage) + 1 :]
+        return path  # HTTP APIs deliver rawPath decoded
+    try:
+        return unquote(event.get("path") or "/", errors="strict")
+    except UnicodeDecodeError:
+        raise RequestRefused(400, "invalid_path", "the path is not valid UTF-8") from None
+
+
+def authorise(request: ResizeRequest, settings: Settings, query: dict[str, str]) -> None:
+    """Refuse sizes outside the policy (403) and, when signing is on, bad signatures (403)."""
+    if settings.allowed_sizes:
+        if (request.width, request.height) not in settings.allowed_sizes:
+            raise RequestRefused(403, "size_not_allowed", f"size {request.size} is not allowed")
+    elif max(request.width or 0, request.height or 0) > settings.max_dimension:
+        raise RequestRefused(
+            403, "size_not_allowed", f"size {request.size} is over the {settings.max_dimension} limit"
+        )
+    if settings.signing_key:
+        signing.verify(request.path, settings.signing_key, query)
+
+
+def resize(request: ResizeRequest, settings: Settings, record: dict) -> dict:
+    """Fetch the original, render it, store it under the request's path, answer."""
+    timer = time.perf_counter()
+    body, etag = fetch(request.key, settings)
+    record["source_bytes"] = len(body)
+    record["ms"]["fetch"] = _since(timer)
+    rendered = imaging.render(body, request, settings.max_source_pixels, settings.max_dimension)
+    record["source_pixels"] = rendered.source_pixels
+    record["output_bytes"] = len(rendered.body)
+    record["ms"].update({k: round(v, 2) for k, v in rendered.timings.items()})
+    timer = time.perf_counter()
+    store(request, rendered, etag, settings)
+    record["ms"]["store"] = _since(timer)
+    inline = settings.response_mode == "inline" or not settings.public_url
+    encoded = base64.b64encode(rendered.body).decode() if inline else ""
+    if inline and len(encoded) <= INLINE_LIMIT:
+        headers = {"Content-Type": rendered.content_type, "Cache-Control": IMMUTABLE}
+        return {"statusCode": 200, "headers": headers, "body": encoded, "isBase64Encoded": True}
+    if not settings.public_url:
+        raise RequestRefused(413, "output_too_large", "the output is over Lambda's response limit")
+    location = settings.public_url + request.url_path
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    return {"statusCode": settings.redirect_status, "headers": headers, "body": ""}
+
+
+def fetch(key: str, settings: Settings) -> tuple[bytes, str]:
+    """The original's bytes and ETag; 404 if missing, 413 if over MAX_SOURCE_BYTES."""
+    try:
+        obj = s3_client().get_object(Bucket=settings.bucket, Key=key)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise RequestRefused(404, "not_found", f"no original named {key!r}") from None
+        raise
+    if obj["ContentLength"] > settings.max_source_bytes:
+        obj["Body"].close()
+        raise RequestRefused(
+            413,
+            "source_too_large",
+            f"the original is {obj['ContentLength']} bytes, over {settings.max_source_bytes}",
+        )
+    return obj["Body"].read(), obj["ETag"].strip('"')
+
+
+def store(request: ResizeRequest, rendered: imaging.Rendered, etag: str, settings: Settings) -> None:
+    """Write the result at the request's path unless something is there already (never overwrite)."""
+    try:
+        s3_client().put_object(
+            Bucket=settings.bucket,
+            Key=request.path[1:],
+            Body=rendered.body,
+            ContentType=rendered.content_type,
+            CacheControl=IMMUTABLE,
+            Metadata={"source-etag": etag, "resizer-spec": request.spec},
+            IfNoneMatch="*",
+        )
+    except ClientError as exc:  # a concurrent request stored it first, or an object is there
+        if exc.response["Error"]["Code"] not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise
+
+
+def error_response(refusal: RequestRefused) -> dict:
+    body = {"error": refusal.code, "message": refusal.message, **refusal.extra}
+    headers = {"Content-Type": "application/json", "Cache-Control": ERROR_CACHE}
+    if refusal.status >= 500:
+        headers["Cache-Control"] = "no-store"
+    if refusal.status == 405:
+        headers["Allow"] = "GET, HEAD"
+    return {"statusCode": refusal.status, "headers": headers, "body": json.dumps(body)}
+
+
+def log(record: dict) -> None:
+    """Write the request's one log line, with its Embedded Metric Format directives."""
+    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+    ms = record["ms"]
+    metrics = {
+        "TotalMs": ms.get("total"),
+        "ResizeMs": round(sum(ms.get(k, 0) for k in ("decode", "resize", "encode")), 2)
+        if "decode" in ms
+        else None,
+        "SourceBytes": record.get("source_bytes"),
+        "OutputBytes": record.get("output_bytes"),
+    }
+    metrics = {name: value for name, value in metrics.items() if value is not None}
+    units = {"TotalMs": "Milliseconds", "ResizeMs": "Milliseconds"}
+    directives = [
+        {
+            "Namespace": "Resizer",
+            "Dimensions": [["FunctionName"]],
+            "Metrics": [{"Name": n, "Unit": units.get(n, "Bytes")} for n in metrics],
+        }
+    ]
+    line = {"level": "INFO", "message": "request", **record, "FunctionName": function, **metrics}
+    if "error" in record:
+        line.update(level="ERROR" if record["status"] >= 500 else "WARN", Errors=1, ErrorCode=record["error"])
+        directives.append(
+            {
+                "Namespace": "Resizer",
+                "Dimensions": [["FunctionName", "ErrorCode"]],
+                "Metrics": [{"Name": "Errors", "Unit": "Count"}],
+            }
+        )
+    line["_aws"] = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": directives}
+    sys.stdout.write(json.dumps(line, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)

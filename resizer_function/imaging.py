@@ -1,0 +1,256 @@
+"""The Pillow pipeline: decode at the smallest useful scale, resize, orient, encode without metadata.
+
+Order matters for speed: the EXIF orientation is read from the header and the geometry is
+computed in display coordinates *before* any pixel is decoded, so a JPEG is decoded at 1/2,
+1/4 or 1/8 scale (``draft``); the crop box is mapped back to stored coordinates, the image is
+resized there, and only the small result is rotated. The orientation tag, EXIF, XMP and
+comments never reach the output. ICC profiles are kept when they match the output's colour
+space and converted to sRGB for CMYK sources. Animated sources give their first frame.
+"""
+
+import io
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageCms, UnidentifiedImageError, features
+
+from resizer_function.errors import RequestRefused
+from resizer_function.request import ResizeRequest
+
+DECODERS = ["JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP"] + (["AVIF"] if features.check("avif") else [])
+CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
+WEB_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif", "GIF": "png"}
+ALPHA_FORMATS = {"png", "webp", "avif"}
+DEFAULT_QUALITY = {"jpeg": 80, "webp": 80, "avif": 60}
+DRAFT_FACTOR = 2  # decode JPEGs to at least twice the output size: sharp without the full decode
+REDUCING_GAP = 2.0
+# How Image.transpose() turns stored pixels into display pixels, by EXIF orientation.
+TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+@dataclass
+class Rendered:
+    """An encoded output image and what it cost."""
+
+    body: bytes
+    format: str
+    width: int
+    height: int
+    source_pixels: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.format]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Output size, the source box to scale into it (display coordinates) and the canvas."""
+
+    size: tuple[int, int]
+    box: tuple[float, float, float, float]
+    canvas: tuple[int, int]
+
+
+def output_formats() -> tuple[str, ...]:
+    """The output formats this Pillow build can encode."""
+    return tuple(f for f in CONTENT_TYPES if f != "avif" or features.check("avif"))
+
+
+def render(data: bytes, request: ResizeRequest, max_pixels: int, max_dimension: int) -> Rendered:
+    """Resize encoded image bytes as the request says; RequestRefused for what cannot be done."""
+    started = time.perf_counter()
+    im = open_image(data, max_pixels)
+    orientation = _orientation(im)
+    swap = orientation >= 5
+    width, height = im.size[::-1] if swap else im.size
+    geometry = fit(width, height, request, max_dimension)
+    out_format = request.format or _default_format(im)
+    raw_box = _to_stored(geometry.box, orientation, width, height)
+    raw_size = geometry.size[::-1] if swap else geometry.size
+    im, raw_box = _decode(im, raw_box, raw_size)
+    im = _normalise(im, flatten=out_format not in ALPHA_FORMATS)
+    decoded = time.perf_counter()
+    full = (0, 0, im.width, im.height)
+    if raw_size != im.size or any(abs(a - b) > 1e-6 for a, b in zip(raw_box, full, strict=True)):
+        im = im.resize(raw_size, Image.Resampling.LANCZOS, box=raw_box, reducing_gap=REDUCING_GAP)
+    if orientation in TRANSPOSE:
+        im = im.transpose(TRANSPOSE[orientation])
+    if geometry.canvas != geometry.size:
+        im = _pad(im, geometry.canvas, transparent=out_format in ALPHA_FORMATS)
+    resized = time.perf_counter()
+    body = encode(im, out_format, request.quality)
+    done = time.perf_counter()
+    timings = {
+        "decode": (decoded - started) * 1000,
+        "resize": (resized - decoded) * 1000,
+        "encode": (done - resized) * 1000,
+    }
+    return Rendered(body, out_format, im.width, im.height, width * height, timings)
+
+
+def open_image(data: bytes, max_pixels: int) -> Image.Image:
+    """Open (header only) with real image decoders; 415 for anything else, 413 for bombs."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=DECODERS)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise RequestRefused(413, "too_many_pixels", f"the source is a decompression bomb: {exc}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise RequestRefused(
+            415, "unsupported_media_type", f"the source is not a supported image ({exc})"
+        ) from None
+    if im.width * im.height > max_pixels:
+        raise RequestRefused(
+            413, "too_many_pixels", f"the source has {im.width}x{im.height} pixels, over {max_pixels}"
+        )
+    return im
+
+
+def fit(width: int, height: int, request: ResizeRequest, max_dimension: int) -> Geometry:
+    """The output geometry for a display-oriented source of width x height (CSS/sharp fits)."""
+    want_w, want_h, how = request.width, request.height, request.effective_fit
+    full = (0.0, 0.0, float(width), float(height))
+    if not want_w or not want_h:
+        scale = want_w / width if want_w else want_h / height  # type: ignore[operator]
+        size = (want_w or _side(width * scale), want_h or _side(height * scale))
+        return _checked(Geometry(size, full, size), max_dimension)
+    if how == "fill":
+        return _checked(Geometry((want_w, want_h), full, (want_w, want_h)), max_dimension)
+    scales = (want_w / width, want_h / height)
+    if how == "cover":
+        scale = max(scales)
+        crop_w, crop_h = want_w / scale, want_h / scale
+        left, top = (width - crop_w) / 2, (height - crop_h) / 2
+        box = (left, top, left + crop_w, top + crop_h)
+        return _checked(Geometry((want_w, want_h), box, (want_w, want_h)), max_dimension)
+    scale = max(scales) if how == "outside" else min(scales)
+    size = (_side(width * scale), _side(height * scale))
+    canvas = (want_w, want_h) if how == "contain" else size
+    return _checked(Geometry(size, full, canvas), max_dimension)
+
+
+def _side(value: float) -> int:
+    return max(1, math.floor(value + 0.5))  # half up, as sharp and CSS round
+
+
+def _checked(geometry: Geometry, max_dimension: int) -> Geometry:
+    if max(geometry.canvas) > max_dimension:
+        w, h = geometry.canvas
+        raise RequestRefused(
+            403, "size_not_allowed", f"the output would be {w}x{h}, over the {max_dimension} limit"
+        )
+    return geometry
+
+
+def _orientation(im: Image.Image) -> int:
+    value = im.getexif().get(0x0112, 1)
+    return value if value in TRANSPOSE else 1
+
+
+def _to_stored(box, orientation: int, width: int, height: int):
+    """Map a box in display coordinates (width x height) to the stored image's coordinates."""
+    x0, y0, x1, y1 = box
+    mapped = {
+        1: (x0, y0, x1, y1),
+        2: (width - x1, y0, width - x0, y1),
+        3: (width - x1, height - y1, width - x0, height - y0),
+        4: (x0, height - y1, x1, height - y0),
+        5: (y0, x0, y1, x1),
+        6: (y0, width - x1, y1, width - x0),
+        7: (height - y1, width - x1, height - y0, width - x0),
+        8: (height - y1, x0, height - y0, x1),
+    }
+    return mapped[orientation]
+
+
+def _decode(im: Image.Image, box, size: tuple[int, int]):
+    """Decode pixels, as a JPEG at the smallest DCT scale still DRAFT_FACTOR x the output."""
+    if im.format == "JPEG":
+        box_w, box_h = box[2] - box[0], box[3] - box[1]
+        need = (
+            math.ceil(size[0] * DRAFT_FACTOR * im.width / box_w),
+            math.ceil(size[1] * DRAFT_FACTOR * im.height / box_h),
+        )
+        stored_width = im.width
+        drafted = im.draft(None, need)
+        if drafted:  # the decoded image is smaller by the DCT scale; so is the box
+            factor = drafted[1][2] / stored_width
+            box = tuple(v * factor for v in box)
+    try:
+        im.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise RequestRefused(415, "unsupported_media_type", f"the source cannot be decoded ({exc})") from None
+    return im, box
+
+
+def _normalise(im: Image.Image, flatten: bool) -> Image.Image:
+    """Bring any decoded mode to L, LA, RGB or RGBA; flatten alpha onto white if asked."""
+    icc = im.info.get("icc_profile")
+    if im.mode == "CMYK" and icc:
+        srgb = ImageCms.createProfile("sRGB")
+        im = ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb, outputMode="RGB")
+        icc = None
+    elif im.mode.startswith("I"):  # 16-bit (or wider) grey: scale to 8 bits, do not clip
+        im = im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    elif im.mode in ("P", "PA"):
+        im = im.convert("RGBA" if im.has_transparency_data else "RGB")
+    elif im.mode in ("1", "F"):
+        im = im.convert("L")
+    elif im.mode not in ("L", "LA", "RGB", "RGBA"):
+        im = im.convert("RGBA" if "A" in im.mode.upper() else "RGB")
+    if flatten and im.mode in ("LA", "RGBA"):
+        background = Image.new(im.mode[:-1], im.size, "white")
+        background.paste(im, mask=im.getchannel("A"))
+        im = background
+    im.info = {"icc_profile": icc} if _profile_fits(icc, im.mode) else {}
+    return im
+
+
+def _profile_fits(icc: bytes | None, mode: str) -> bool:
+    space = icc[16:20] if icc else b""
+    return (space == b"RGB " and mode in ("RGB", "RGBA")) or (space == b"GRAY" and mode in ("L", "LA"))
+
+
+def _pad(im: Image.Image, canvas: tuple[int, int], transparent: bool) -> Image.Image:
+    """Centre im on a canvas: transparent where the output format has alpha, white otherwise."""
+    mode = im.mode if not transparent or im.mode in ("LA", "RGBA") else im.mode + "A"
+    padded = Image.new(mode, canvas, (255,) * (len(mode) - 1) + (0,) if transparent else "white")
+    padded.paste(im, ((canvas[0] - im.width) // 2, (canvas[1] - im.height) // 2))
+    padded.info = im.info
+    return padded
+
+
+def _default_format(im: Image.Image) -> str:
+    """The original's format when browsers show it; else PNG with alpha, JPEG without."""
+    if im.format in WEB_FORMATS:
+        return WEB_FORMATS[im.format]
+    return "png" if "A" in im.mode or im.has_transparency_data else "jpeg"
+
+
+def encode(im: Image.Image, out_format: str, quality: int | None) -> bytes:
+    """Encode with only the pixels and the ICC profile: no EXIF, XMP, GPS or comments."""
+    options: dict[str, object] = {"icc_profile": im.info.get("icc_profile")}
+    if out_format in DEFAULT_QUALITY:
+        options["quality"] = quality or DEFAULT_QUALITY[out_format]
+    if out_format == "jpeg":
+        options["optimize"] = True
+    if out_format in ("webp", "avif") and im.mode in ("L", "LA"):
+        im = im.convert("RGBA" if im.mode == "LA" else "RGB")
+        options.pop("icc_profile")
+    im.info = {}
+    buffer = io.BytesIO()
+    im.save(buffer, format=out_format.upper(), **{k: v for k, v in options.items() if v is not None})
+    return buffer.getvalue()

@@ -1,0 +1,66 @@
+"""The function's configuration, read from environment variables at each invocation."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from resizer_function.errors import RequestRefused
+from resizer_function.request import parse_size
+
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the handler may be configured with; only BUCKET is required."""
+
+    bucket: str
+    public_url: str = ""
+    allowed_sizes: frozenset[tuple[int | None, int | None]] = frozenset()
+    max_dimension: int = 4096
+    max_source_bytes: int = 30_000_000
+    max_source_pixels: int = 50_000_000
+    response_mode: str = "redirect"
+    redirect_status: int = 302
+    signing_key: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        """Parse the environment; ValueError names the variable that is wrong."""
+
+        def number(name: str, default: int) -> int:
+            text = env.get(name, "").strip()
+            if not text:
+                return default
+            if not text.isdigit() or int(text) <= 0:
+                raise ValueError(f"{name} must be a positive integer, not {text!r}")
+            return int(text)
+
+        bucket = env.get("BUCKET", "").strip()
+        if not bucket:
+            raise ValueError("BUCKET is not set")
+        sizes = [s.strip() for s in env.get("ALLOWED_SIZES", "").split(",") if s.strip()]
+        mode = env.get("RESPONSE_MODE", "").strip().lower() or "redirect"
+        if mode not in ("redirect", "inline"):
+            raise ValueError(f"RESPONSE_MODE must be redirect or inline, not {mode!r}")
+        status = number("REDIRECT_STATUS", 302)
+        if status not in REDIRECT_STATUSES:
+            raise ValueError(f"REDIRECT_STATUS must be one of {REDIRECT_STATUSES}, not {status}")
+        return cls(
+            bucket=bucket,
+            public_url=env.get("PUBLIC_URL", "").strip().rstrip("/"),
+            allowed_sizes=frozenset(_size(s) for s in sizes),
+            max_dimension=number("MAX_DIMENSION", 4096),
+            max_source_bytes=number("MAX_SOURCE_BYTES", 30_000_000),
+            max_source_pixels=number("MAX_SOURCE_PIXELS", 50_000_000),
+            response_mode=mode,
+            redirect_status=status,
+            signing_key=env.get("SIGNING_KEY", ""),
+        )
+
+
+def _size(text: str) -> tuple[int | None, int | None]:
+    try:
+        return parse_size(text)
+    except RequestRefused as exc:
+        raise ValueError(f"ALLOWED_SIZES: {exc.message}") from None

@@ -1,0 +1,237 @@
+"""The Pillow pipeline on generated images: geometry, orientation, modes, formats, bad input."""
+
+import io
+
+import pytest
+from PIL import Image, ImageCms, ImageFile
+
+from resizer_function import imaging
+from resizer_function.errors import RequestRefused
+from resizer_function.request import ResizeRequest
+from tests.resizer_function.images import BLUE, RED, close, decode, encoded, marked, oriented_jpeg
+
+LIMITS = {"max_pixels": 50_000_000, "max_dimension": 4096}
+
+
+def render(data: bytes, width=None, height=None, **options) -> imaging.Rendered:
+    return imaging.render(data, ResizeRequest(width, height, "k", **options), **LIMITS)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_applied_before_the_geometry(orientation):
+    data = oriented_jpeg(marked(800, 400), orientation)
+    out = render(data, 200)
+    im = decode(out.body)
+    assert im.size == (200, 100) == (out.width, out.height)
+    assert close(im.getpixel((5, 5)), RED), "top-left corner must stay top-left"
+    assert close(im.getpixel((195, 95)), BLUE)
+    assert close(im.getpixel((195, 5)), BLUE) and close(im.getpixel((5, 95)), BLUE)
+    assert "exif" not in im.info and not im.getexif()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_cover_crops_the_centre_in_display_coordinates(orientation):
+    display = Image.new("RGB", (900, 300), BLUE)
+    display.paste(RED, (300, 0, 600, 300))  # the middle third is red
+    display.paste((0, 255, 0), (300, 0, 330, 300))  # its left edge green
+    out = decode(render(oriented_jpeg(display, orientation), 100, 100).body)
+    assert out.size == (100, 100)
+    assert close(out.getpixel((50, 50)), RED)
+    assert close(out.getpixel((3, 50)), (0, 255, 0))
+    assert close(out.getpixel((97, 50)), RED)
+
+
+@pytest.mark.parametrize(
+    "fit, expected",
+    [
+        ("cover", (300, 200)),
+        ("fill", (300, 200)),
+        ("contain", (300, 200)),
+        ("inside", (267, 200)),
+        ("outside", (300, 225)),
+    ],
+)
+def test_fits(fit, expected):
+    out = render(encoded(marked(800, 600), "PNG"), 300, 200, fit=None if fit == "cover" else fit)
+    assert decode(out.body).size == expected
+
+
+def test_contain_pads_transparent_for_alpha_formats_and_white_for_jpeg():
+    src = encoded(Image.new("RGB", (400, 100), RED), "PNG")
+    png = decode(render(src, 200, 200, fit="contain").body)
+    assert png.mode == "RGBA" and png.getpixel((100, 5))[3] == 0 and png.getpixel((100, 100)) == (*RED, 255)
+    jpeg = decode(render(src, 200, 200, fit="contain", format="jpeg").body)
+    assert close(jpeg.getpixel((100, 5)), (255, 255, 255), 8) and close(jpeg.getpixel((100, 100)), RED)
+
+
+@pytest.mark.parametrize("one_side", [(150, None), (None, 75)])
+def test_one_side_keeps_the_aspect_ratio(one_side):
+    out = decode(render(encoded(marked(600, 300), "PNG"), *one_side).body)
+    assert out.size == (150, 75)
+
+
+def test_upscaling_is_allowed_up_to_max_dimension():
+    assert decode(render(encoded(marked(40, 20), "PNG"), 400).body).size == (400, 200)
+
+
+def test_outside_fit_that_would_exceed_max_dimension_is_refused():
+    with pytest.raises(RequestRefused) as refused:
+        render(encoded(marked(10, 1000), "PNG"), 4000, 10, fit="outside")
+    assert refused.value.status == 403
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["RGB", "RGBA", "L", "LA", "P", "PA", "1", "CMYK", "I;16", "I", "F", "YCbCr"],
+)
+def test_every_source_mode_resizes_to_a_sane_output(mode):
+    base = marked(64, 32).convert("RGBA")
+    if mode == "P":
+        im = base.convert("RGB").convert("P")
+        im.info["transparency"] = im.getpixel((63, 31))  # blue becomes transparent
+    elif mode == "I;16":
+        im = Image.linear_gradient("L").resize((64, 32)).point(lambda v: v * 257, "I").convert("I;16")
+    elif mode in ("I", "F"):
+        im = Image.linear_gradient("L").resize((64, 32)).convert(mode)
+        im = im.point(lambda v: v * 257) if mode == "I" else im
+    else:
+        im = base.convert(mode)
+    fmt = "TIFF" if mode in ("I", "F", "CMYK", "YCbCr", "PA") else "PNG"
+    if mode == "CMYK":
+        fmt = "JPEG"
+    out = render(encoded(im, fmt), 32)
+    result = decode(out.body)
+    assert result.size == (32, 16)
+    assert result.mode in ("L", "LA", "RGB", "RGBA")
+    if mode in ("I;16", "I"):  # 16-bit grey is scaled to 8 bits, not clipped
+        top, bottom = result.getpixel((16, 1)), result.getpixel((16, 14))
+        assert top < 40 and bottom > 200, (top, bottom)
+
+
+def test_transparency_is_flattened_onto_white_only_when_the_output_has_no_alpha():
+    im = Image.new("RGBA", (100, 100), (255, 0, 0, 0))
+    im.paste((0, 0, 255, 255), (0, 0, 50, 100))
+    src = encoded(im, "PNG")
+    png = decode(render(src, 50, 50).body)
+    assert png.mode == "RGBA" and png.getpixel((45, 25))[3] == 0
+    webp = decode(render(src, 50, 50, format="webp").body)
+    assert webp.mode == "RGBA" and webp.getpixel((45, 25))[3] == 0
+    jpeg = decode(render(src, 50, 50, format="jpeg").body)
+    assert jpeg.mode == "RGB" and close(jpeg.getpixel((45, 25)), (255, 255, 255), 10)
+    assert close(jpeg.getpixel((5, 25)), BLUE)
+
+
+@pytest.mark.parametrize("out_format", imaging.output_formats())
+def test_output_formats_and_content_types(out_format):
+    out = render(encoded(marked(200, 100), "PNG"), 100, format=out_format)
+    im = decode(out.body)
+    assert im.format == out_format.upper()
+    assert out.content_type == f"image/{out_format}"
+
+
+@pytest.mark.parametrize(
+    "fmt, expected", [("JPEG", "jpeg"), ("PNG", "png"), ("WEBP", "webp"), ("GIF", "png"), ("BMP", "jpeg")]
+)
+def test_default_output_format_follows_the_original(fmt, expected):
+    assert render(encoded(marked(100, 100), fmt), 50).format == expected
+
+
+def test_quality_changes_the_output():
+    src = oriented_jpeg(marked(400, 400), 1)
+    assert len(render(src, 300, quality=10).body) < len(render(src, 300, quality=95).body)
+
+
+def test_metadata_is_stripped_but_a_matching_icc_profile_is_kept():
+    p3 = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x8825] = {0x0001: "N", 0x0002: (51.0, 30.0, 0.0)}
+    src = encoded(marked(400, 200), "JPEG", exif=exif.tobytes(), icc_profile=p3, comment=b"secret")
+    for out_format in ("jpeg", "png", "webp"):
+        out = decode(render(src, 100, format=out_format).body)
+        assert out.info.get("icc_profile") == p3
+        assert not out.getexif() and "exif" not in out.info
+        assert "comment" not in out.info and "xmp" not in out.info
+
+
+def test_cmyk_with_a_profile_is_converted_to_srgb_and_the_cmyk_profile_dropped():
+    cmyk = Image.new("CMYK", (64, 64), (0, 255, 255, 0))  # red ink
+    out = decode(render(encoded(cmyk, "JPEG"), 32, format="png").body)
+    assert out.mode == "RGB" and "icc_profile" not in out.info
+    assert close(out.getpixel((16, 16)), RED)
+
+
+def test_animated_gif_gives_its_first_frame():
+    frames = [Image.new("RGB", (60, 60), c) for c in (RED, BLUE, (0, 255, 0))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    out = decode(render(buffer.getvalue(), 30).body)
+    assert out.format == "PNG" and out.size == (30, 30)
+    assert close(out.getpixel((15, 15)), RED, 10)
+
+
+def test_progressive_jpeg():
+    src = encoded(marked(1600, 1200), "JPEG", progressive=True, quality=90)
+    out = decode(render(src, 160).body)
+    assert out.size == (160, 120) and close(out.getpixel((10, 10)), RED)
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale(monkeypatch):
+    src = encoded(marked(3200, 2400), "JPEG")
+    sizes = []
+    load = ImageFile.ImageFile.load
+
+    def spy(im):
+        sizes.append(im.size)
+        return load(im)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    out = render(src, 150)
+    assert decode(out.body).size == (150, 113)
+    assert sizes[0] == (400, 300), "decoded at 1/8 scale: 150 x 2 (DRAFT_FACTOR) fits in 400"
+
+
+def test_truncated_file_is_415():
+    data = encoded(marked(400, 400), "JPEG")
+    with pytest.raises(RequestRefused) as refused:
+        render(data[: len(data) // 2], 100)
+    assert refused.value.status == 415
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not an image at all",
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n",
+        b"",
+        b"\x89PNG\r\n\x1a\n",
+    ],
+)
+def test_non_images_and_unsafe_decoders_are_415(data):
+    with pytest.raises(RequestRefused) as refused:
+        render(data, 100)
+    assert refused.value.status == 415
+
+
+def test_eps_is_refused_even_when_well_formed():
+    src = encoded(marked(20, 20), "EPS") if _has_ghostscript() else b"%!PS-Adobe-3.0 EPSF-3.0\n"
+    with pytest.raises(RequestRefused) as refused:
+        render(src, 10)
+    assert refused.value.status == 415
+
+
+def _has_ghostscript() -> bool:
+    import shutil
+
+    return shutil.which("gs") is not None
+
+
+def test_decompression_bomb_is_413_before_decoding():
+    # A 20000 x 20000 PNG compresses to a few hundred KB; only its header is read.
+    bomb = encoded(Image.new("L", (20000, 20000)), "PNG", compress_level=9)
+    assert len(bomb) < 1_000_000
+    with pytest.raises(RequestRefused) as refused:
+        imaging.render(bomb, ResizeRequest(100, 100, "k"), max_pixels=50_000_000, max_dimension=4096)
+    assert refused.value.status == 413
+    with pytest.raises(RequestRefused) as refused:  # and over MAX_SOURCE_PIXELS
+        imaging.render(encoded(marked(300, 300), "PNG"), ResizeRequest(10, 10, "k"), 80_000, 4096)
+    assert refused.value.status == 413
