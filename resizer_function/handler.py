@@ -160,39 +160,31 @@ def error_response(refusal: RequestRefused) -> dict:
 
 
 def log(record: dict) -> None:
-    """Write the request's one log line, with its Embedded Metric Format directives."""
-    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+    """Write the request's one log line; its ``_aws`` key makes it an Embedded Metric Format record."""
     ms = record["ms"]
-    metrics = {
-        "TotalMs": ms.get("total"),
-        "ResizeMs": round(sum(ms.get(k, 0) for k in ("decode", "resize", "encode")), 2)
-        if "decode" in ms
-        else None,
+    stages = [ms[k] for k in ("decode", "resize", "encode") if k in ms]
+    values = {
+        "TotalMs": ms["total"],
+        "ResizeMs": round(sum(stages), 2) if stages else None,
         "SourceBytes": record.get("source_bytes"),
         "OutputBytes": record.get("output_bytes"),
     }
-    metrics = {name: value for name, value in metrics.items() if value is not None}
-    units = {"TotalMs": "Milliseconds", "ResizeMs": "Milliseconds"}
-    directives = [
-        {
-            "Namespace": "Resizer",
-            "Dimensions": [["FunctionName"]],
-            "Metrics": [{"Name": n, "Unit": units.get(n, "Bytes")} for n in metrics],
-        }
-    ]
-    line = {"level": "INFO", "message": "request", **record, "FunctionName": function, **metrics}
+    metrics = {name: value for name, value in values.items() if value is not None}
+    line = {"level": "INFO", "message": "request", **record, **metrics}
+    line["FunctionName"] = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+    directives = [_directive(["FunctionName"], metrics)]
     if "error" in record:
         line.update(level="ERROR" if record["status"] >= 500 else "WARN", Errors=1, ErrorCode=record["error"])
-        directives.append(
-            {
-                "Namespace": "Resizer",
-                "Dimensions": [["FunctionName", "ErrorCode"]],
-                "Metrics": [{"Name": "Errors", "Unit": "Count"}],
-            }
-        )
+        directives.append(_directive(["FunctionName", "ErrorCode"], {"Errors": 1}))
     line["_aws"] = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": directives}
     sys.stdout.write(json.dumps(line, default=str) + "\n")
     sys.stdout.flush()
+
+
+def _directive(dimensions: list[str], metrics: dict) -> dict:
+    units = {"TotalMs": "Milliseconds", "ResizeMs": "Milliseconds", "Errors": "Count"}
+    described = [{"Name": name, "Unit": units.get(name, "Bytes")} for name in metrics]
+    return {"Namespace": "Resizer", "Dimensions": [dimensions], "Metrics": described}
 
 
 def _since(start: float) -> float:

@@ -1,0 +1,1 @@
+"""Benchmarks: each measures the project against a baseline run in the same process."""
