@@ -1,0 +1,298 @@
+"""The production CloudFormation template: cfn-lint clean, and the facts the request flow relies on."""
+
+import dataclasses
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import decode_str
+
+from resizer_function.settings import REDIRECT_STATUSES, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "cloudformation" / "resizer.yaml"
+# Resource types and property values are checked against each region's schema.
+REGIONS = ["us-east-1", "eu-central-1", "ap-southeast-4"]
+FUNCTION_ENV = {
+    "BUCKET",
+    "PUBLIC_URL",
+    "ALLOWED_SIZES",
+    "MAX_DIMENSION",
+    "MAX_SOURCE_BYTES",
+    "MAX_SOURCE_PIXELS",
+    "RESPONSE_MODE",
+    "REDIRECT_STATUS",
+    "SIGNING_KEY",
+}
+
+
+@pytest.fixture(scope="module")
+def lint_matches():
+    return lint_file(TEMPLATE, config=ManualArgs(regions=REGIONS))
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    decoded, errors = decode_str(TEMPLATE.read_text(encoding="utf-8"))
+    assert not errors, [str(e) for e in errors]
+    return decoded
+
+
+@pytest.fixture(scope="module")
+def resources(template) -> dict:
+    return template["Resources"]
+
+
+def of_type(resources: dict, kind: str) -> list[dict]:
+    return [r for r in resources.values() if r["Type"] == kind]
+
+
+def one(resources: dict, kind: str) -> dict:
+    found = of_type(resources, kind)
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def logical_id(resources: dict, kind: str) -> str:
+    (name,) = [name for name, r in resources.items() if r["Type"] == kind]
+    return name
+
+
+def walk(node):
+    """Every value in a decoded template node, depth first."""
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_cfn_lint_finds_no_error_and_no_warning(lint_matches):
+    problems = [m for m in lint_matches if m.rule.severity in ("error", "warning")]
+    assert not problems, "\n".join(str(m) for m in problems)
+
+
+def test_every_resource_the_flow_needs_is_there(resources):
+    counts = Counter(r["Type"] for r in resources.values())
+    expected = {
+        "AWS::S3::Bucket": 1,
+        "AWS::S3::BucketPolicy": 1,
+        "AWS::Lambda::Function": 1,
+        "AWS::Logs::LogGroup": 1,
+        "AWS::IAM::Role": 1,
+        "AWS::ApiGateway::RestApi": 1,
+        "AWS::ApiGateway::Resource": 1,
+        "AWS::ApiGateway::Method": 1,
+        "AWS::ApiGateway::Deployment": 1,
+        "AWS::ApiGateway::Stage": 1,
+        "AWS::Lambda::Permission": 1,
+        "AWS::CloudWatch::Alarm": 3,
+    }
+    assert dict(counts) == expected
+
+
+def test_template_is_plain_cloudformation(template):
+    assert "Transform" not in template
+
+
+def test_outputs_are_the_documented_set_each_described(template):
+    outputs = template["Outputs"]
+    assert set(outputs) == {"WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"}
+    assert all(o.get("Description") for o in outputs.values())
+    assert outputs["WebsiteUrl"]["Value"] == {"Fn::GetAtt": ["ImagesBucket", "WebsiteURL"]}
+    api_url = outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    assert api_url.startswith("https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")
+
+
+def test_every_parameter_is_described(template):
+    missing = [name for name, p in template["Parameters"].items() if not p.get("Description")]
+    assert not missing
+
+
+def test_bucket_survives_stack_deletion_and_replacement(resources):
+    bucket = one(resources, "AWS::S3::Bucket")
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["UpdateReplacePolicy"] == "Retain"
+
+
+def test_bucket_is_encrypted_owner_enforced_and_public_only_by_policy(resources):
+    props = one(resources, "AWS::S3::Bucket")["Properties"]
+    (sse,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False,
+    }
+
+
+def test_bucket_policy_lets_anyone_read_objects_and_nothing_more(resources):
+    policy = one(resources, "AWS::S3::BucketPolicy")["Properties"]
+    assert policy["Bucket"] == {"Ref": logical_id(resources, "AWS::S3::Bucket")}
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == "*"
+    assert as_list(statement["Action"]) == ["s3:GetObject"]
+    assert statement["Resource"] == {"Fn::Sub": "${ImagesBucket.Arn}/*"}
+
+
+def test_website_sends_404s_to_the_api_stage_keeping_the_key(resources):
+    website = one(resources, "AWS::S3::Bucket")["Properties"]["WebsiteConfiguration"]
+    assert website["IndexDocument"] == "index.html"
+    (rule,) = website["RoutingRules"]
+    assert rule["RoutingRuleCondition"] == {"HttpErrorCodeReturnedEquals": "404"}
+    redirect = rule["RedirectRule"]
+    api = logical_id(resources, "AWS::ApiGateway::RestApi")
+    assert redirect["HostName"] == {"Fn::Sub": f"${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"}
+    assert redirect["Protocol"] == "https"
+    assert redirect["HttpRedirectCode"] == "307"
+    # The prefix is the stage the Stage resource deploys: the same parameter, so they cannot drift.
+    assert redirect["ReplaceKeyPrefixWith"] == {"Fn::Sub": "${StageName}/"}
+    assert one(resources, "AWS::ApiGateway::Stage")["Properties"]["StageName"] == {"Ref": "StageName"}
+    assert "ReplaceKeyWith" not in redirect
+
+
+def test_function_runtime_code_and_limits(template, resources):
+    props = one(resources, "AWS::Lambda::Function")["Properties"]
+    params = template["Parameters"]
+    assert props["Runtime"] == "python3.12"
+    assert props["Handler"] == "resizer_function.handler.handler"
+    assert props["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "ArtifactKey"}}
+    assert props["Architectures"] == [{"Ref": "Architecture"}]
+    assert params["Architecture"]["AllowedValues"] == ["arm64", "x86_64"]
+    assert params["Architecture"]["Default"] == "arm64"
+    assert props["MemorySize"] == {"Ref": "MemorySize"}
+    assert (params["MemorySize"]["Default"], params["MemorySize"]["MinValue"]) == (1024, 128)
+    assert params["MemorySize"]["MaxValue"] == 10240
+    # API Gateway gives up after 29 s: a longer function would keep working for nobody.
+    assert props["Timeout"] == {"Ref": "Timeout"}
+    assert params["Timeout"]["MaxValue"] <= 29
+    assert params["Timeout"]["Default"] <= 29
+
+
+def test_reserved_concurrency_is_left_out_unless_set(template, resources):
+    props = one(resources, "AWS::Lambda::Function")["Properties"]
+    condition, value, otherwise = props["ReservedConcurrentExecutions"]["Fn::If"]
+    assert value == {"Ref": "ReservedConcurrency"}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert template["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, "-1"]}]
+    }
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == -1
+
+
+def test_function_sets_every_variable_the_code_reads(resources):
+    env = one(resources, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+    source = (ROOT / "resizer_function" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'(?:env\.get|number)\("([A-Z_]+)"', source))
+    assert read == FUNCTION_ENV, "settings.py reads other variables than this test knows"
+    missing = FUNCTION_ENV - set(env)
+    assert not missing, f"the function does not set {sorted(missing)}"
+    assert env["BUCKET"] == {"Ref": logical_id(resources, "AWS::S3::Bucket")}
+    assert env["PUBLIC_URL"] == {"Fn::GetAtt": ["ImagesBucket", "WebsiteURL"]}
+    assert env["SIGNING_KEY"] == {"Ref": "SigningKey"}
+
+
+def test_parameter_defaults_match_the_code_defaults(template):
+    params = template["Parameters"]
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings) if f.name != "bucket"}
+    assert str(params["MaxDimension"]["Default"]) == str(defaults["max_dimension"])
+    assert str(params["MaxSourceBytes"]["Default"]) == str(defaults["max_source_bytes"])
+    assert str(params["MaxSourcePixels"]["Default"]) == str(defaults["max_source_pixels"])
+    assert params["ResponseMode"]["Default"] == defaults["response_mode"]
+    assert str(params["RedirectStatus"]["Default"]) == str(defaults["redirect_status"])
+    assert [int(v) for v in params["RedirectStatus"]["AllowedValues"]] == list(REDIRECT_STATUSES)
+    assert params["AllowedSizes"]["Default"] == ""
+    assert params["SigningKey"]["Default"] == ""
+    assert params["SigningKey"]["NoEcho"] is True
+
+
+def test_function_logs_to_its_own_log_group(template, resources):
+    props = one(resources, "AWS::Lambda::Function")["Properties"]
+    group_id = logical_id(resources, "AWS::Logs::LogGroup")
+    group = resources[group_id]["Properties"]
+    assert props["LoggingConfig"]["LogGroup"] == {"Ref": group_id}
+    assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/" + props["FunctionName"]["Fn::Sub"]}
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert template["Parameters"]["LogRetentionDays"]["Default"] == 30
+
+
+def test_role_is_least_privilege(resources):
+    role = one(resources, "AWS::IAM::Role")["Properties"]
+    assert "ManagedPolicyArns" not in role
+    assert not of_type(resources, "AWS::IAM::Policy")
+    assert not of_type(resources, "AWS::IAM::ManagedPolicy")
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert as_list(trust["Action"]) == ["sts:AssumeRole"]
+
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    assert all(s["Effect"] == "Allow" for s in statements)
+    grants = {action: s["Resource"] for s in statements for action in as_list(s["Action"])}
+    assert grants == {
+        "s3:GetObject": {"Fn::Sub": "${ImagesBucket.Arn}/*"},
+        "s3:PutObject": {"Fn::Sub": "${ImagesBucket.Arn}/*"},
+        "s3:ListBucket": {"Fn::GetAtt": ["ImagesBucket", "Arn"]},
+        "logs:CreateLogStream": {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]},
+        "logs:PutLogEvents": {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]},
+    }
+    literals = [v for s in statements for v in walk(s["Resource"]) if isinstance(v, str)]
+    assert not [v for v in literals if v == "*" or v.endswith(":*")]
+
+
+def test_api_is_regional_binary_and_proxies_get_to_the_function(resources):
+    api = one(resources, "AWS::ApiGateway::RestApi")["Properties"]
+    assert api["EndpointConfiguration"]["Types"] == ["REGIONAL"]
+    assert api["BinaryMediaTypes"] == ["*/*"]
+    assert one(resources, "AWS::ApiGateway::Resource")["Properties"]["PathPart"] == "{proxy+}"
+
+    method = one(resources, "AWS::ApiGateway::Method")["Properties"]
+    assert method["HttpMethod"] == "GET"
+    assert method["AuthorizationType"] == "NONE"
+    integration = method["Integration"]
+    assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("AWS_PROXY", "POST")
+    assert "${Function.Arn}/invocations" in integration["Uri"]["Fn::Sub"]
+
+
+def test_deployment_waits_for_the_method_and_the_stage_uses_it(resources):
+    deployment_id = logical_id(resources, "AWS::ApiGateway::Deployment")
+    depends = as_list(resources[deployment_id].get("DependsOn", []))
+    assert logical_id(resources, "AWS::ApiGateway::Method") in depends
+    stage = one(resources, "AWS::ApiGateway::Stage")["Properties"]
+    assert stage["DeploymentId"] == {"Ref": deployment_id}
+    assert "StageName" not in resources[deployment_id]["Properties"]  # the Stage resource owns the stage
+
+
+def test_only_this_api_may_invoke_the_function_and_only_with_get(resources):
+    permission = one(resources, "AWS::Lambda::Permission")["Properties"]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["Function", "Arn"]}
+    assert permission["SourceArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/GET/*"
+    }
+
+
+def test_alarms_watch_the_functions_errors_and_throttles(resources):
+    alarms = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm")]
+    watched = sorted((a["Namespace"], a["MetricName"]) for a in alarms)
+    assert watched == [("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("Resizer", "Errors")]
+    function = {"Name": "FunctionName", "Value": {"Ref": "Function"}}
+    for alarm in alarms:
+        if alarm["Namespace"] == "Resizer":  # the handler's own 500s, from its EMF lines
+            assert alarm["Dimensions"] == [function, {"Name": "ErrorCode", "Value": "internal_error"}]
+        else:
+            assert alarm["Dimensions"] == [function]
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["Threshold"] >= 1
