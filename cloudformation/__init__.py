@@ -1,0 +1,1 @@
+"""The CloudFormation templates: the single source of truth for what is deployed."""

@@ -1,0 +1,140 @@
+"""Where operations run: the Target (stack, region, profile, endpoint) and the Clients factory.
+
+``Clients`` wraps one boto3 Session and creates each service client once, on first use, with
+the target's endpoint. ``translated`` turns botocore's exceptions into ``operations.errors``.
+"""
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from operations import errors
+
+DEFAULT_STACK = "resizer"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The AWS account/region/endpoint and stack an operation acts on."""
+
+    stack: str = DEFAULT_STACK
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+    def but(self, **changes: Any) -> "Target":
+        return replace(self, **changes)
+
+
+class Clients:
+    """A client factory over one boto3 Session; clients are created lazily and cached."""
+
+    def __init__(self, session: Any, endpoint_url: str | None = None) -> None:
+        self.session = session
+        self.endpoint_url = endpoint_url
+        self._cache: dict[tuple[str, bool], Any] = {}
+
+    @classmethod
+    def for_target(cls, target: Target) -> "Clients":
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+
+        try:
+            session = boto3.Session(profile_name=target.profile, region_name=target.region)
+        except ProfileNotFound as exc:
+            raise errors.ConfigError(
+                str(exc), hint="list profiles with: aws configure list-profiles"
+            ) from None
+        return cls(session, target.endpoint_url)
+
+    @property
+    def region(self) -> str:
+        region = self.session.region_name
+        if not region:
+            raise errors.NoRegion(
+                "no AWS region is configured",
+                hint="pass --region, set AWS_REGION, or set region in resizer.toml",
+            )
+        return region
+
+    def client(self, service: str, *, retries: bool = True) -> Any:
+        """The service's client; retries=False for calls that must never run twice (invoke)."""
+        key = (service, retries)
+        if key not in self._cache:
+            from botocore.config import Config
+
+            attempts = {"mode": "standard"} if retries else {"total_max_attempts": 1}
+            config = Config(retries=attempts, read_timeout=70 if service == "lambda" else 60)
+            with aws_errors():
+                self._cache[key] = self.session.client(
+                    service, region_name=self.region, endpoint_url=self.endpoint_url, config=config
+                )
+        return self._cache[key]
+
+    def account_id(self) -> str:
+        with aws_errors():
+            return self.client("sts").get_caller_identity()["Account"]
+
+
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+_BAD_CREDENTIALS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException"}
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """Translate botocore's exceptions raised in the block into operations.errors types."""
+    from botocore import exceptions as bx
+
+    try:
+        yield
+    except errors.OperationError:
+        raise
+    except bx.NoCredentialsError:
+        raise errors.NoCredentials(
+            "no AWS credentials found",
+            hint="run 'aws configure', pass --profile, or run 'resizer up' for the local cloud",
+        ) from None
+    except bx.NoRegionError:
+        raise errors.NoRegion("no AWS region is configured", hint="pass --region or set AWS_REGION") from None
+    except (bx.EndpointConnectionError, bx.ConnectTimeoutError) as exc:
+        raise errors.EndpointUnreachable(
+            f"cannot reach {getattr(exc, 'kwargs', {}).get('endpoint_url', 'the AWS endpoint')}",
+            hint="check the network, --endpoint-url, or start the local cloud with 'resizer up'",
+        ) from None
+    except bx.ClientError as exc:
+        raise from_client_error(exc) from None
+    except bx.BotoCoreError as exc:
+        raise errors.AwsError(str(exc)) from None
+
+
+def from_client_error(exc: Any) -> errors.OperationError:
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", ""), error.get("Message") or str(exc)
+    operation = getattr(exc, "operation_name", "")
+    if code in _DENIED:
+        return errors.AccessDenied(f"access denied to {operation}: {message}", hint="check the IAM policy")
+    if code in _BAD_CREDENTIALS:
+        return errors.NoCredentials(f"the AWS credentials were refused: {message}", hint="refresh them")
+    return errors.AwsError(f"{operation} failed: {code}: {message}", code=code)
+
+
+def translated(fn: Callable) -> Callable:
+    """Decorate an operation (function or generator) so that botocore errors are translated."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def generator(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            with aws_errors():
+                yield from fn(*args, **kwargs)
+
+        return generator
+
+    @functools.wraps(fn)
+    def function(*args: Any, **kwargs: Any) -> Any:
+        with aws_errors():
+            return fn(*args, **kwargs)
+
+    return function

@@ -1,0 +1,98 @@
+"""Status: the stack's state, outputs, parameters and resources, and the function's configuration."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from operations import stack
+from operations.aws import Clients, translated
+
+
+@dataclass(frozen=True)
+class Resource:
+    logical_id: str
+    resource_type: str
+    status: str
+    physical_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """What a user checks first about a deployed function."""
+
+    name: str
+    runtime: str
+    architecture: str
+    memory_mb: int
+    timeout_s: int
+    code_sha256: str
+    code_size: int
+    last_modified: str
+    state: str = ""
+    reserved_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    stack: str
+    status: str
+    reason: str
+    updated: datetime | None
+    outputs: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+    resources: list[Resource] = field(default_factory=list)
+    function: FunctionInfo | None = None
+
+
+@translated
+def status(clients: Clients, name: str) -> StackStatus:
+    """Everything about the deployed stack; StackNotFound if there is none."""
+    cfn = clients.client("cloudformation")
+    described = stack.require(cfn, name)
+    outputs = stack.outputs(described)
+    resources = [
+        Resource(
+            r["LogicalResourceId"],
+            r["ResourceType"],
+            r["ResourceStatus"],
+            r.get("PhysicalResourceId", ""),
+            r.get("ResourceStatusReason", "") or "",
+        )
+        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=described["StackId"])
+        for r in page["StackResourceSummaries"]
+    ]
+    function = outputs.get("FunctionName")
+    return StackStatus(
+        stack=name,
+        status=described["StackStatus"],
+        reason=described.get("StackStatusReason", "") or "",
+        updated=described.get("LastUpdatedTime") or described.get("CreationTime"),
+        outputs=outputs,
+        parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])},
+        resources=resources,
+        function=function_info(clients, function) if function else None,
+    )
+
+
+def function_info(clients: Clients, name: str) -> FunctionInfo | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        found = clients.client("lambda").get_function(FunctionName=name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise
+    config = found["Configuration"]
+    return FunctionInfo(
+        name=config["FunctionName"],
+        runtime=config.get("Runtime", ""),
+        architecture=(config.get("Architectures") or ["x86_64"])[0],
+        memory_mb=config.get("MemorySize", 0),
+        timeout_s=config.get("Timeout", 0),
+        code_sha256=config.get("CodeSha256", ""),
+        code_size=config.get("CodeSize", 0),
+        last_modified=config.get("LastModified", ""),
+        state=config.get("State", ""),
+        reserved_concurrency=found.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
+    )
