@@ -39,14 +39,16 @@ def handler(event: dict, context) -> dict:
     started = time.perf_counter()
     record: dict = {"request_id": getattr(context, "aws_request_id", None), "ms": {}}
     try:
-        method = event.get("httpMethod") or event.get("requestContext", {}).get("http", {}).get("method")
+        event = _mapping(event)
+        context_http = _mapping(_mapping(event.get("requestContext")).get("http"))
+        method = event.get("httpMethod") or context_http.get("method")
         if method not in ("GET", "HEAD", None):
             raise RequestRefused(405, "method_not_allowed", f"{method} is not allowed; use GET")
         path = request_path(event)
         record["path"] = path
         settings = Settings.from_env()
         request = parse_path(path)
-        authorise(request, settings, event.get("queryStringParameters") or {})
+        authorise(request, settings, _mapping(event.get("queryStringParameters")))
         response = resize(request, settings, record)
     except RequestRefused as refusal:
         response = error_response(refusal)
@@ -62,16 +64,16 @@ def handler(event: dict, context) -> dict:
 
 def request_path(event: dict) -> str:
     """The decoded request path, whichever payload version and however the API is mounted."""
-    proxy = (event.get("pathParameters") or {}).get("proxy")
-    if proxy:
+    proxy = _mapping(event.get("pathParameters")).get("proxy")
+    if proxy and isinstance(proxy, str):
         return "/" + proxy  # API Gateway has decoded it already (v1 and v2)
     if event.get("version") == "2.0":
-        path, stage = event.get("rawPath") or "/", event.get("requestContext", {}).get("stage")
+        path, stage = _text(event.get("rawPath")) or "/", _mapping(event.get("requestContext")).get("stage")
         if stage and stage != "$default" and path.startswith(f"/{stage}/"):
             path = path[len(stage) + 1 :]
         return path  # HTTP APIs deliver rawPath decoded
     try:
-        return unquote(event.get("path") or "/", errors="strict")
+        return unquote(_text(event.get("path")) or "/", errors="strict")
     except UnicodeDecodeError:
         raise RequestRefused(400, "invalid_path", "the path is not valid UTF-8") from None
 
@@ -185,6 +187,14 @@ def _directive(dimensions: list[str], metrics: dict) -> dict:
     units = {"TotalMs": "Milliseconds", "ResizeMs": "Milliseconds", "Errors": "Count"}
     described = [{"Name": name, "Unit": units.get(name, "Bytes")} for name in metrics]
     return {"Namespace": "Resizer", "Dimensions": [dimensions], "Metrics": described}
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _since(start: float) -> float:

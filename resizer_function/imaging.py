@@ -8,22 +8,24 @@ comments never reach the output. ICC profiles are kept when they match the outpu
 space and converted to sRGB for CMYK sources. Animated sources give their first frame.
 """
 
+import contextlib
 import io
 import math
+import struct
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageCms, UnidentifiedImageError, features
+from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError, features
 
 from resizer_function.errors import RequestRefused
-from resizer_function.request import ResizeRequest
+from resizer_function.request import DEFAULT_QUALITY, ResizeRequest
 
 DECODERS = ["JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP"] + (["AVIF"] if features.check("avif") else [])
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 WEB_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif", "GIF": "png"}
 ALPHA_FORMATS = {"png", "webp", "avif"}
-DEFAULT_QUALITY = {"jpeg": 80, "webp": 80, "avif": 60}
 # Decode JPEGs at the smallest DCT scale that still gives 1.5x the output's pixels per side:
 # 12 MP -> 1200 px decodes at 1/2 (at 1x it would be 1/4 on 24 MP, visibly softer).
 DRAFT_FACTOR = 1.5
@@ -74,15 +76,17 @@ def render(data: bytes, request: ResizeRequest, max_pixels: int, max_dimension: 
     """Resize encoded image bytes as the request says; RequestRefused for what cannot be done."""
     started = time.perf_counter()
     im = open_image(data, max_pixels)
-    orientation = _orientation(im)
+    with _undecodable():
+        orientation = _orientation(im)  # may read the whole file (a PNG's eXIf follows its pixels)
     swap = orientation >= 5
     width, height = im.size[::-1] if swap else im.size
     geometry = fit(width, height, request, max_dimension)
     out_format = request.format or _default_format(im)
     raw_box = _to_stored(geometry.box, orientation, width, height)
     raw_size = geometry.size[::-1] if swap else geometry.size
-    im, raw_box = _decode(im, raw_box, raw_size)
-    im = _normalise(im, flatten=out_format not in ALPHA_FORMATS)
+    with _undecodable():
+        im, raw_box = _decode(im, raw_box, raw_size)
+        im = _normalise(im, flatten=out_format not in ALPHA_FORMATS)
     decoded = time.perf_counter()
     full = (0, 0, im.width, im.height)
     if raw_size != im.size or any(abs(a - b) > 1e-6 for a, b in zip(raw_box, full, strict=True)):
@@ -180,7 +184,7 @@ def _to_stored(box, orientation: int, width: int, height: int):
 
 def _decode(im: Image.Image, box, size: tuple[int, int]):
     """Decode pixels, as a JPEG at the smallest DCT scale still DRAFT_FACTOR x the output."""
-    if im.format == "JPEG":
+    if isinstance(im, JpegImagePlugin.JpegImageFile):  # MPO (camera JPEGs) included
         box_w, box_h = box[2] - box[0], box[3] - box[1]
         need = (
             math.ceil(size[0] * DRAFT_FACTOR * im.width / box_w),
@@ -191,34 +195,54 @@ def _decode(im: Image.Image, box, size: tuple[int, int]):
         if drafted:  # the decoded image is smaller by the DCT scale; so is the box
             factor = drafted[1][2] / stored_width
             box = tuple(v * factor for v in box)
-    try:
-        im.load()
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise RequestRefused(415, "unsupported_media_type", f"the source cannot be decoded ({exc})") from None
+    im.load()
     return im, box
+
+
+@contextlib.contextmanager
+def _undecodable() -> Iterator[None]:
+    """Errors the decoders raise on truncated or corrupt files are the client's 415, not a 500."""
+    try:
+        yield
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise RequestRefused(415, "unsupported_media_type", f"the source cannot be decoded ({exc})") from None
 
 
 def _normalise(im: Image.Image, flatten: bool) -> Image.Image:
     """Bring any decoded mode to L, LA, RGB or RGBA; flatten alpha onto white if asked."""
     icc = im.info.get("icc_profile")
-    if im.mode == "CMYK" and icc:
-        srgb = ImageCms.createProfile("sRGB")
-        im = ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb, outputMode="RGB")
-        icc = None
+    if im.mode in ("CMYK", "LAB"):
+        im, icc = _to_srgb(im, icc), None
     elif im.mode.startswith("I"):  # 16-bit (or wider) grey: scale to 8 bits, do not clip
         im = im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
-    elif im.mode in ("P", "PA"):
-        im = im.convert("RGBA" if im.has_transparency_data else "RGB")
-    elif im.mode in ("1", "F"):
-        im = im.convert("L")
+    elif im.mode == "F":  # floating point grey: 0..1 when it fits there, else clipped to 0..255
+        im = (im.point(lambda v: v * 255) if im.getextrema()[1] <= 1.0 else im).convert("L")
+    elif im.mode in ("P", "PA", "RGB", "L") and im.has_transparency_data:  # palette or tRNS colour key
+        im = im.convert("LA" if im.mode == "L" else "RGBA")
+    elif im.mode in ("P", "1"):
+        im = im.convert("RGB" if im.mode == "P" else "L")
     elif im.mode not in ("L", "LA", "RGB", "RGBA"):
-        im = im.convert("RGBA" if "A" in im.mode.upper() else "RGB")
+        im = im.convert({"RGBa": "RGBA", "La": "LA"}.get(im.mode, "RGB"))
     if flatten and im.mode in ("LA", "RGBA"):
         background = Image.new(im.mode[:-1], im.size, "white")
         background.paste(im, mask=im.getchannel("A"))
         im = background
     im.info = {"icc_profile": icc} if _profile_fits(icc, im.mode) else {}
     return im
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """CMYK through its own profile (when it is a CMYK profile), LAB through Lab; else plainly."""
+    source = None
+    if im.mode == "LAB":
+        source = ImageCms.createProfile("LAB")
+    elif icc and icc[16:20] == b"CMYK":
+        with contextlib.suppress(ImageCms.PyCMSError, OSError):
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    if source is not None:
+        with contextlib.suppress(ImageCms.PyCMSError, OSError):
+            return ImageCms.profileToProfile(im, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    return im.convert("RGB")
 
 
 def _profile_fits(icc: bytes | None, mode: str) -> bool:
@@ -239,7 +263,7 @@ def _default_format(im: Image.Image) -> str:
     """The original's format when browsers show it; else PNG with alpha, JPEG without."""
     if im.format in WEB_FORMATS:
         return WEB_FORMATS[im.format]
-    return "png" if "A" in im.mode or im.has_transparency_data else "jpeg"
+    return "png" if im.mode in ("LA", "La", "PA", "RGBA", "RGBa") or im.has_transparency_data else "jpeg"
 
 
 def encode(im: Image.Image, out_format: str, quality: int | None) -> bytes:

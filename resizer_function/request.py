@@ -18,7 +18,9 @@ ALIASES = {"jpg": "jpeg"}
 MAX_KEY_BYTES = 1024  # S3's limit for the derived object's key
 _SIZE = re.compile(r"(\d{1,6})?x(\d{1,6})?")
 _QUALITY = re.compile(r"q(\d{1,3})")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates
+# The quality each lossy format gets when none is asked for; asking for it is non-canonical.
+DEFAULT_QUALITY = {"jpeg": 80, "webp": 80, "avif": 60}
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class ResizeRequest:
     @property
     def url_path(self) -> str:
         """The canonical path, percent-encoded for a URL."""
-        return quote(self.path, safe="/,~!$&'()*+;=:@")
+        return quote(self.path, safe="/,~!$&'()*;=:@")  # '+' encoded: S3 reads it as a space
 
     @property
     def effective_fit(self) -> str:
@@ -85,6 +87,8 @@ def parse_path(path: str) -> ResizeRequest:
         raise RequestRefused(400, "invalid_option", "a quality does not apply to png output")
     if fields.get("fit") == "cover" or (fields.get("fit") and not (width and height)):
         del fields["fit"]  # the default, or meaningless with one side: not spelled out
+    if "quality" in fields and DEFAULT_QUALITY.get(fields.get("format")) == fields["quality"]:  # type: ignore[arg-type]
+        del fields["quality"]
     request = ResizeRequest(width, height, key, **fields)  # type: ignore[arg-type]
     if len(request.path.encode("utf-8")) - 1 > MAX_KEY_BYTES:
         raise RequestRefused(400, "invalid_key", "the resized key would be longer than S3 allows")

@@ -1,6 +1,7 @@
 """The function's configuration, read from environment variables at each invocation."""
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ class Settings:
             text = env.get(name, "").strip()
             if not text:
                 return default
-            if not text.isdigit() or int(text) <= 0:
+            if not re.fullmatch(r"[0-9]{1,15}", text) or int(text) <= 0:
                 raise ValueError(f"{name} must be a positive integer, not {text!r}")
             return int(text)
 

@@ -1,13 +1,15 @@
 """Signed URLs: an HMAC-SHA256 of the canonical path (and an optional expiry) in the query string.
 
 A signed request carries ``?sig=...`` and, when it expires, ``&expires=UNIX_SECONDS``; the
-signature covers ``{path}`` or ``{path}?expires={expires}``, where path is the decoded
-canonical path, e.g. ``/300x200,webp/albums/cat.jpg``.
+signature is base64url(HMAC-SHA256(key, "resizer-v1\n{path}\n{expires or ''}")), where path is
+the decoded canonical path, e.g. ``/300x200,webp/albums/cat.jpg``. Keys cannot contain a newline,
+so no (path, expires) pair signs the same message as another.
 """
 
 import base64
 import hashlib
 import hmac
+import re
 import time
 from urllib.parse import urlencode
 
@@ -15,7 +17,7 @@ from resizer_function.errors import RequestRefused
 
 
 def signature(path: str, key: str, expires: int | None = None) -> str:
-    message = path if expires is None else f"{path}?expires={expires}"
+    message = f"resizer-v1\n{path}\n{'' if expires is None else expires}"
     digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
@@ -28,10 +30,10 @@ def sign(path: str, key: str, expires: int | None = None) -> str:
 
 def verify(path: str, key: str, query: dict[str, str], now: float | None = None) -> None:
     """Raise RequestRefused(403) unless query carries a valid, unexpired signature for path."""
-    given, expires = query.get("sig", ""), query.get("expires")
+    given, expires = str(query.get("sig") or ""), query.get("expires")
     if not given:
         raise RequestRefused(403, "signature_required", "this endpoint requires a signed URL")
-    if expires is not None and not expires.isdigit():
+    if expires is not None and not re.fullmatch(r"[0-9]{1,12}", expires):
         raise RequestRefused(403, "invalid_signature", "expires must be a Unix time in seconds")
     expected = signature(path, key, int(expires) if expires is not None else None)
     if not hmac.compare_digest(given.encode(), expected.encode()):

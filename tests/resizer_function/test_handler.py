@@ -249,3 +249,43 @@ def test_the_s3_client_is_created_once_per_container(s3):
     client = handler_module.s3_client()
     call(v1("/20x/photo.jpg"))
     assert handler_module.s3_client() is client
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"requestContext": None, "path": "/10x/photo.jpg"},
+        {"requestContext": "x", "path": "/10x/photo.jpg"},
+        {"version": "2.0", "requestContext": {"http": None}, "rawPath": "/10x/photo.jpg"},
+        {"pathParameters": ["x"], "path": "/10x/photo.jpg"},
+        {"path": 5},
+        {"version": "2.0", "rawPath": "/10x/a\ud800.jpg"},
+        {},
+        {"path": "/10x/photo.jpg", "queryStringParameters": ["sig"]},
+    ],
+)
+def test_malformed_events_are_answered_not_crashed(s3, event, monkeypatch):
+    monkeypatch.setenv("SIGNING_KEY", "k")
+    response, body = call(event)
+    assert 400 <= response["statusCode"] < 500, body
+
+
+def test_a_truncated_png_is_415(s3):
+    data = encoded(marked(400, 400), "PNG")
+    s3.put_object(Bucket=BUCKET, Key="broken.png", Body=data[: len(data) // 2])
+    response, body = call(v1("/10x/broken.png"))
+    assert response["statusCode"] == 415 and body["error"] == "unsupported_media_type"
+
+
+def test_the_log_line_is_a_valid_emf_record(s3, capsys):
+    call(v1("/300x200/missing.jpg"))
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    meta = line["_aws"]
+    assert isinstance(meta["Timestamp"], int) and meta["Timestamp"] > 1_600_000_000_000
+    for directive in meta["CloudWatchMetrics"]:
+        assert directive["Namespace"] == "Resizer"
+        for dimension_set in directive["Dimensions"]:
+            assert all(isinstance(line[name], str) for name in dimension_set)
+        for metric in directive["Metrics"]:
+            assert isinstance(line[metric["Name"]], (int, float))
+            assert metric["Unit"] in ("Milliseconds", "Bytes", "Count")

@@ -235,3 +235,101 @@ def test_decompression_bomb_is_413_before_decoding():
     with pytest.raises(RequestRefused) as refused:  # and over MAX_SOURCE_PIXELS
         imaging.render(encoded(marked(300, 300), "PNG"), ResizeRequest(10, 10, "k"), 80_000, 4096)
     assert refused.value.status == 413
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF", "TIFF"])
+def test_truncated_files_of_every_format_are_415(fmt):
+    data = encoded(marked(400, 400).convert("RGB"), fmt)
+    with pytest.raises(RequestRefused) as refused:
+        render(data[: len(data) // 2], 100)
+    assert refused.value.status == 415
+
+
+def test_cmyk_with_a_mismatched_or_broken_profile_is_converted_plainly():
+    cmyk = Image.new("CMYK", (64, 64), (0, 255, 255, 0))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for icc in (srgb, b"not a profile at all" * 10):
+        out = decode(render(encoded(cmyk, "JPEG", icc_profile=icc), 32, format="png").body)
+        assert out.mode == "RGB" and "icc_profile" not in out.info
+        assert close(out.getpixel((16, 16)), RED)
+
+
+def test_a_profile_of_another_colour_space_is_dropped():
+    grey = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # not RGB
+    out = decode(render(encoded(marked(100, 50), "PNG", icc_profile=grey), 50).body)
+    assert "icc_profile" not in out.info
+
+
+def test_lab_sources_are_converted_to_rgb():
+    lab = Image.new("LAB", (40, 40), (50 * 255 // 100, 128, 128))  # L*=50, neutral grey
+    out = decode(render(encoded(lab, "TIFF"), 20).body)
+    assert out.mode == "RGB" and out.format == "JPEG"
+    r, g, b = out.getpixel((10, 10))
+    assert abs(r - g) < 6 and abs(g - b) < 6 and 100 < r < 140
+
+
+def test_float_sources_in_0_to_1_are_scaled():
+    im = Image.linear_gradient("L").resize((64, 32)).point(lambda v: v / 255, "F")
+    out = decode(render(encoded(im, "TIFF"), 32).body)
+    assert out.getpixel((16, 1)) < 40 and out.getpixel((16, 14)) > 200
+
+
+@pytest.mark.parametrize("mode, key", [("RGB", BLUE), ("L", 0)])
+def test_colour_key_transparency_is_kept_or_flattened(mode, key):
+    im = Image.new(mode, (40, 40), key)
+    im.paste(RED if mode == "RGB" else 200, (0, 0, 20, 40))
+    src = encoded(im, "PNG", transparency=key)
+    png = decode(render(src, 20).body)
+    assert png.mode in ("RGBA", "LA") and png.getpixel((18, 10))[-1] == 0
+    jpeg = decode(render(src, 20, format="jpeg").body)
+    assert jpeg.getpixel((18, 10)) in ((255, 255, 255), 255) or close(jpeg.getpixel((18, 10)), (255,) * 3, 6)
+
+
+def test_palette_transparency_is_flattened_onto_white_for_jpeg():
+    im = Image.new("P", (40, 40), 0)
+    im.putpalette([0, 0, 255, 255, 0, 0] + [0] * 762)
+    im.paste(1, (0, 0, 20, 40))
+    src = encoded(im, "PNG", transparency=0)
+    out = decode(render(src, 20, format="jpeg").body)
+    assert close(out.getpixel((18, 10)), (255, 255, 255), 8) and close(out.getpixel((2, 10)), RED, 8)
+
+
+def test_camera_jpegs_opened_as_mpo_are_still_decoded_at_reduced_scale(monkeypatch):
+    buffer = io.BytesIO()
+    marked(3200, 2400).save(buffer, "MPO", save_all=True, append_images=[marked(320, 240)])
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+    sizes = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: (sizes.append(im.size), load(im))[1])
+    out = render(buffer.getvalue(), 150)
+    assert decode(out.body).size == (150, 113) and sizes[0] == (400, 300)
+
+
+def test_draft_keeps_one_and_a_half_times_the_output(monkeypatch):
+    src = encoded(marked(3200, 2400), "JPEG")
+    sizes = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: (sizes.append(im.size), load(im))[1])
+    render(src, 600)
+    assert sizes[0] == (1600, 1200), "600 x 1.5 = 900 needs the 1/2 scale, not 1/4 (800)"
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_off_centre_boxes_map_to_the_same_stored_pixels(orientation):
+    stored = Image.effect_noise((60, 40), 100).convert("RGB")
+    display = stored.transpose(imaging.TRANSPOSE[orientation]) if orientation in imaging.TRANSPOSE else stored
+    box = (3, 5, 17, 12)  # deliberately off-centre, in display coordinates
+    mapped = tuple(int(v) for v in imaging._to_stored(box, orientation, *display.size))
+    from_stored = stored.crop(mapped)
+    if orientation in imaging.TRANSPOSE:
+        from_stored = from_stored.transpose(imaging.TRANSPOSE[orientation])
+    assert from_stored.tobytes() == display.crop(box).tobytes()
+
+
+def test_xmp_and_comments_never_reach_the_output():
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><secret>GPS</secret></x:xmpmeta>'
+    src = encoded(marked(200, 100), "JPEG", xmp=xmp, comment=b"secret")
+    assert Image.open(io.BytesIO(src)).info.get("xmp")
+    for out_format in ("jpeg", "png", "webp"):
+        body = render(src, 100, format=out_format).body
+        assert b"secret" not in body and b"xmpmeta" not in body

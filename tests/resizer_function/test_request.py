@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from resizer_function.errors import RequestRefused
-from resizer_function.request import FITS, FORMATS, ResizeRequest, parse_path
+from resizer_function.request import DEFAULT_QUALITY, FITS, FORMATS, ResizeRequest, parse_path
 
 sides = st.integers(min_value=1, max_value=999_999)
 keys = st.lists(
@@ -25,6 +25,8 @@ def requests(draw):
     fit = draw(st.sampled_from([None, *FITS[1:]])) if w and h else None
     fmt = draw(st.sampled_from([None, *FORMATS]))
     quality = None if fmt == "png" else draw(st.one_of(st.none(), st.integers(1, 100)))
+    if quality == DEFAULT_QUALITY.get(fmt):  # the default of an explicit format is not spelled out
+        quality = None
     key = draw(keys)
     return ResizeRequest(w, h, key, fit=fit, quality=quality, format=fmt)
 
@@ -140,3 +142,27 @@ def test_rejections(path, code):
 def test_url_path_percent_encodes_the_key():
     request = parse_path("/300x200/my photos/ü#1?.jpg")
     assert request.url_path == "/300x200/my%20photos/%C3%BC%231%3F.jpg"
+
+
+@pytest.mark.parametrize(
+    "path, canonical",
+    [
+        ("/300x200,q80,webp/a.jpg", "/300x200,webp/a.jpg"),
+        ("/300x200,q80,jpeg/a.jpg", "/300x200,jpeg/a.jpg"),
+        ("/300x200,q60,avif/a.jpg", "/300x200,avif/a.jpg"),
+    ],
+)
+def test_the_default_quality_of_an_explicit_format_is_left_out(path, canonical):
+    with pytest.raises(RequestRefused) as refused:
+        parse_path(path)
+    assert refused.value.extra["canonical"] == canonical
+
+
+def test_lone_surrogates_are_refused():
+    with pytest.raises(RequestRefused) as refused:
+        parse_path("/10x/a\ud800.jpg")
+    assert refused.value.code == "invalid_key"
+
+
+def test_plus_is_percent_encoded_because_s3_reads_it_as_a_space():
+    assert parse_path("/10x/a+b.jpg").url_path == "/10x/a%2Bb.jpg"
