@@ -1,12 +1,27 @@
-"""The `resizer` Typer application; commands arrive with the operations they front."""
+"""The `resizer` Typer application: global options, and one command per module in cli/commands/."""
 
+import os
 from importlib.metadata import version
+from typing import Annotated
 
 import typer
 
+from cli.commands.deploy import deploy
+from cli.commands.destroy import destroy
+from cli.commands.package import package
+from cli.commands.status import status
+from cli.options import Common, EndpointUrl, Output, Profile, Region, Stack
+
 app = typer.Typer(
-    help="On-demand image resizing on AWS Lambda: deploy, run and watch it.", no_args_is_help=True
+    help="On-demand image resizing on AWS Lambda: deploy, run and watch it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command(rich_help_panel="Stack")(package)
+app.command(rich_help_panel="Stack")(deploy)
+app.command(rich_help_panel="Stack")(status)
+app.command(rich_help_panel="Stack")(destroy)
 
 
 def _version(value: bool) -> None:
@@ -17,18 +32,31 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    show_version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
+    ctx: typer.Context,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    stack: Stack = None,
+    output: Output = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
-    """On-demand image resizing on AWS Lambda."""
+    """On-demand image resizing on AWS Lambda.
+
+    Targets AWS through the standard credential chain (--profile, --region, environment).
+    """
+    if debug:
+        os.environ["RESIZER_DEBUG"] = "1"
+    ctx.obj = Common(profile, region, endpoint_url, stack, output)
 
 
-@app.command("version")
+@app.command("version", rich_help_panel="Other")
 def version_command() -> None:
     """Print the version."""
     typer.echo(f"resizer {version('lambda-resizer')}")
 
 
 def main() -> None:
-    app()
+    app(prog_name="resizer")

@@ -1,0 +1,89 @@
+"""`resizer deploy`: package, plan a change set, confirm, then follow the stack until it settles."""
+
+from typing import Annotated
+
+import typer
+
+from cli import context, render
+from cli.commands import stack_events
+from cli.errors import handles_errors
+from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from operations import deploy as deploy_op
+from operations import status as status_op
+from operations.errors import Cancelled
+
+
+@handles_errors
+def deploy(
+    ctx: typer.Context,
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--parameter", "-p", help="Template parameter Name=Value (repeatable); see resizer.toml."
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Execute the change set without asking.")] = False,
+    platform: Annotated[
+        str | None, typer.Option(help="Build the zip for arm64, x86_64 or local instead of the Architecture.")
+    ] = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    stack: Stack = None,
+    output: Output = None,
+) -> None:
+    """Deploy the stack through a CloudFormation change set, showing its events live.
+
+    Exits 0 when the stack is deployed or already up to date; non-zero with the root cause of a
+    failure. Examples: resizer deploy · resizer deploy -p MemorySize=2048 --yes
+    """
+    options = common(
+        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
+    )
+    settings = context.settings(options, parameter)
+    clients = context.clients(settings)
+    with render.err.status("Linting, packaging and planning the change set..."):
+        planned = deploy_op.plan(clients, settings, platform=platform)
+    if planned.no_changes:
+        if options.json:
+            render.emit_json({"event": "no_changes", "stack": planned.stack})
+        else:
+            render.out.print(f"No changes: stack [bold]{planned.stack}[/] is up to date.")
+        return
+    show_plan(planned, options.json)
+    if not yes and not confirmed(planned):
+        deploy_op.discard(clients, planned)
+        raise Cancelled("deploy cancelled; the change set was deleted")
+    settled = stack_events.show(deploy_op.execute(clients, planned), options.json, "Deploying...")
+    if settled and not options.json:
+        result = status_op.status(clients, planned.stack)
+        render.out.print(f"[green]Deployed[/] {planned.stack}: {render.styled_status(result.status)}")
+        if result.outputs:
+            render.out.print(render.key_values(result.outputs, title="Outputs"))
+
+
+def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
+    if as_json:
+        render.emit_json({"event": "plan", **render.plain(planned)})
+        return
+    verb = "Create" if planned.change_set_type == "CREATE" else "Update"
+    note = "" if planned.artifact is None else f" with code {planned.artifact.key}"
+    render.out.print(f"{verb} stack [bold]{planned.stack}[/]{note}")
+    changes = render.table("action", "resource", "type", "replacement")
+    for change in planned.changes:
+        style = render.ACTION_STYLES.get(change.action, "")
+        changes.add_row(
+            f"[{style}]{change.action}[/]", change.logical_id, change.resource_type, change.replacement
+        )
+    if planned.changes:
+        render.out.print(changes)
+    else:
+        render.out.print("[dim](the endpoint listed no resource-level changes)[/]")
+
+
+def confirmed(planned: deploy_op.Plan) -> bool:
+    import sys
+
+    if not sys.stdin.isatty():
+        raise Cancelled("not executing without confirmation", hint="pass --yes to deploy non-interactively")
+    return typer.confirm("Execute this change set?", default=False)

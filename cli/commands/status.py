@@ -1,0 +1,59 @@
+"""`resizer status`: the stack, its outputs and resources, and the function's configuration."""
+
+import typer
+
+from cli import context, render
+from cli.errors import handles_errors
+from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from operations import status as status_op
+
+
+@handles_errors
+def status(
+    ctx: typer.Context,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    stack: Stack = None,
+    output: Output = None,
+) -> None:
+    """Show the stack's status, outputs, resources and the function's configuration.
+
+    Examples: resizer status · resizer status --output json | jq .outputs.WebsiteUrl
+    """
+    options = common(
+        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
+    )
+    settings = context.settings(options)
+    result = status_op.status(context.clients(settings), settings.target.stack)
+    if options.json:
+        render.emit_json(result)
+        return
+    render.out.print(
+        f"[bold]{result.stack}[/]  {render.styled_status(result.status)}"
+        + (f"  [dim]{result.reason}[/]" if result.reason else "")
+        + (f"  [dim]updated {result.updated:%Y-%m-%d %H:%M:%S %Z}[/]" if result.updated else "")
+    )
+    if result.outputs:
+        render.out.print(render.key_values(result.outputs, title="Outputs"))
+    if result.function:
+        f = result.function
+        render.out.print(
+            render.key_values(
+                {
+                    "name": f.name,
+                    "runtime": f"{f.runtime} ({f.architecture})",
+                    "memory / timeout": f"{f.memory_mb} MB / {f.timeout_s} s",
+                    "reserved concurrency": "unreserved"
+                    if f.reserved_concurrency is None
+                    else f.reserved_concurrency,
+                    "code": f"{f.code_sha256} ({f.code_size:,} bytes)",
+                    "last modified": f.last_modified,
+                },
+                title="Function",
+            )
+        )
+    resources = render.table("resource", "type", "status", title="Resources")
+    for r in result.resources:
+        resources.add_row(r.logical_id, r.resource_type, render.styled_status(r.status))
+    render.out.print(resources)

@@ -1,0 +1,68 @@
+"""The one table mapping operations' error types to exit codes, and the wrapper that applies it.
+
+A user error prints one line (and a hint) on stderr and exits with its code; a bug prints one
+line too, unless --debug asks for the traceback.
+"""
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from operations import errors
+
+# Most specific first: the first matching row wins.
+EXIT_CODES: list[tuple[type[errors.OperationError], int]] = [
+    (errors.Cancelled, 1),
+    (errors.ConfigError, 2),
+    (errors.NoCredentials, 3),
+    (errors.NoRegion, 3),
+    (errors.EndpointUnreachable, 4),
+    (errors.AccessDenied, 5),
+    (errors.StackNotFound, 6),
+    (errors.NotFound, 6),
+    (errors.StackBusy, 7),
+    (errors.StackNeedsAttention, 7),
+    (errors.TemplateInvalid, 8),
+    (errors.DeployFailed, 9),
+    (errors.PackagingFailed, 10),
+    (errors.AwsError, 11),
+    (errors.OperationError, 1),
+]
+INTERNAL_ERROR = 70  # EX_SOFTWARE
+
+
+def exit_code(error: errors.OperationError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+
+
+def debugging() -> bool:
+    return os.environ.get("RESIZER_DEBUG", "") not in ("", "0")
+
+
+def handles_errors(command: Callable) -> Callable:
+    """Run a command; map OperationError to its exit code, anything else to 70 (no traceback)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from cli import render
+
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except errors.OperationError as error:
+            render.error(error.message, error.hint)
+            raise typer.Exit(exit_code(error)) from None
+        except KeyboardInterrupt:
+            render.error("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if debugging():
+                raise
+            render.error(f"internal error: {type(exc).__name__}: {exc}", "run with --debug for the traceback")
+            raise typer.Exit(INTERNAL_ERROR) from None
+
+    return run

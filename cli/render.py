@@ -1,0 +1,69 @@
+"""Rendering for the terminal (rich) and for scripts (JSON): the only place the CLI prints."""
+
+import dataclasses
+import json
+import sys
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+STATUS_STYLES = (("FAILED", "bold red"), ("ROLLBACK", "yellow"), ("COMPLETE", "green"), ("PROGRESS", "cyan"))
+ACTION_STYLES = {"Add": "green", "Modify": "yellow", "Remove": "red"}
+
+
+def error(message: str, hint: str = "") -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    if hint:
+        err.print(f"[dim]hint:[/] {hint}")
+
+
+def note(message: str) -> None:
+    err.print(f"[dim]{message}[/]")
+
+
+def plain(value: Any) -> Any:
+    """Data for JSON: dataclasses as dicts, datetimes as ISO 8601, enums as their values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(plain(value), default=str) + "\n")
+    sys.stdout.flush()
+
+
+def styled_status(status: str) -> str:
+    style = next((s for word, s in STATUS_STYLES if word in status), "")
+    return f"[{style}]{status}[/]" if style else status
+
+
+def table(*columns: str, title: str | None = None) -> Table:
+    grid = Table(*columns, title=title, title_justify="left", show_edge=False, pad_edge=False)
+    return grid
+
+
+def key_values(rows: dict[str, Any], title: str | None = None) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key, value in rows.items():
+        grid.add_row(key, "" if value is None else str(value))
+    if title:
+        grid.title = title
+        grid.title_justify = "left"
+    return grid

@@ -1,0 +1,218 @@
+"""Package the resize function: build its deployment zip and publish it to the artifacts bucket.
+
+``build`` installs ``resizer_function/requirements.txt`` for one platform (a Lambda architecture,
+or this interpreter for the local cloud) into a cache keyed by the requirements, the platform and
+the Python version, so pip runs once per change; then it writes a deterministic zip (sorted
+entries, fixed timestamps and permissions): the same sources give the same bytes, so the
+sha256 names the artifact. ``publish`` uploads it once to ``resizer-artifacts-<account>-<region>``
+under ``functions/<sha256>.zip``.
+"""
+
+import contextlib
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import resizer_function
+from operations.aws import Clients, translated
+from operations.errors import NotFound, PackagingFailed
+
+FUNCTION_DIR = Path(resizer_function.__file__).parent
+REQUIREMENTS = FUNCTION_DIR / "requirements.txt"
+LAMBDA_PYTHON = "3.12"
+LAMBDA_GLIBC_MINOR = 34  # Amazon Linux 2023, the OS of the python3.12 runtime, has glibc 2.34
+
+
+def _lambda_pip_args(arch: str) -> tuple[str, ...]:
+    # pip does not widen --platform manylinux_2_X to older glibc versions: list each one, newest first.
+    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(LAMBDA_GLIBC_MINOR, 16, -1)]
+    platforms = [arg for tag in [*tags, f"manylinux2014_{arch}"] for arg in ("--platform", tag)]
+    return (*platforms, "--implementation", "cp", "--python-version", LAMBDA_PYTHON)
+
+
+# Platform name -> the pip arguments that select its wheels (always with --only-binary=:all:).
+PLATFORMS: dict[str, tuple[str, ...]] = {
+    "arm64": _lambda_pip_args("aarch64"),
+    "x86_64": _lambda_pip_args("x86_64"),
+    "local": (),
+}
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+_DROPPED_METADATA = {"INSTALLER", "REQUESTED", "direct_url.json"}
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A built function zip."""
+
+    path: Path
+    sha256: str
+    size: int
+    platform: str
+    files: int
+
+    @property
+    def key(self) -> str:
+        return f"functions/{self.sha256}.zip"
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where an artifact is in S3; ``uploaded`` is False when it was already there."""
+
+    bucket: str
+    key: str
+    uploaded: bool
+    artifact: Artifact
+
+
+def build(platform: str, *, cache_dir: Path | None = None, out_dir: Path | None = None) -> Artifact:
+    """Build (or rebuild byte for byte) the function's zip for ``platform``, one of PLATFORMS."""
+    if platform not in PLATFORMS:
+        raise PackagingFailed(f"unknown platform {platform!r}", hint=f"use one of: {', '.join(PLATFORMS)}")
+    cache = cache_dir or Path(os.environ.get("RESIZER_CACHE_DIR") or Path.home() / ".cache" / "resizer")
+    try:
+        deps = _dependencies(platform, cache / "deps")
+        files = {f"resizer_function/{p.name}": p for p in FUNCTION_DIR.glob("*.py")}
+        files |= {
+            rel.as_posix(): p
+            for p in deps.rglob("*")
+            if p.is_file() and _wanted(rel := PurePosixPath(p.relative_to(deps)))
+        }
+        path, sha256 = _write_zip(files, platform, out_dir or cache / "builds")
+    except OSError as exc:
+        raise PackagingFailed(f"cannot build the function's zip: {exc}") from None
+    return Artifact(path=path, sha256=sha256, size=path.stat().st_size, platform=platform, files=len(files))
+
+
+def _write_zip(files: dict[str, Path], platform: str, out: Path) -> tuple[Path, str]:
+    """Write the entries in name order, with fixed metadata, to a temp file renamed to its hash."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=out, prefix=".function-", suffix=".zip")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as zf:
+            for name in sorted(files):
+                _add(zf, name, files[name])
+        sha256 = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        path = out / f"function-{platform}-{sha256[:16]}.zip"
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path, sha256
+
+
+def _python_tag(platform: str) -> str:
+    if platform == "local":
+        return f"cp{sys.version_info.major}{sys.version_info.minor}-{sysconfig.get_platform()}"
+    return "cp" + LAMBDA_PYTHON.replace(".", "")
+
+
+def _dependencies(platform: str, root: Path) -> Path:
+    """The requirements installed for the platform: from the cache, or by pip into it, atomically."""
+    requirements = REQUIREMENTS.read_text()  # an OSError here becomes PackagingFailed in build()
+    key = hashlib.sha256("\0".join([requirements, platform, _python_tag(platform)]).encode()).hexdigest()
+    target = root / f"{platform}-{key[:16]}"
+    if target.is_dir():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{platform}-"))
+    try:
+        _pip_install(platform, staging)
+        staging.rename(target)
+    except OSError:
+        if not target.is_dir():  # else another build renamed its copy first, and that one will do
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _pip_install(platform: str, target: Path) -> None:
+    command = [sys.executable, "-m", "pip", "install", "--target", str(target), "--no-compile"]
+    command += ["--disable-pip-version-check", "--quiet", "--only-binary=:all:", *PLATFORMS[platform]]
+    command += ["--requirement", str(REQUIREMENTS)]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PackagingFailed(f"pip could not run: {exc}") from None
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        errors = [line for line in lines if line.startswith("ERROR")]
+        tail = "\n".join((errors or lines)[-5:]) or f"exit status {result.returncode}"
+        raise PackagingFailed(
+            f"pip could not install {REQUIREMENTS.name} for {platform}:\n{tail}",
+            hint="check access to the package index, and that every requirement has a wheel for "
+            + ("this Python" if platform == "local" else f"Lambda python{LAMBDA_PYTHON} on {platform}"),
+        )
+
+
+def _wanted(rel: PurePosixPath) -> bool:
+    parts = rel.parts
+    if parts[0] == "bin" or "__pycache__" in parts or "tests" in parts or rel.suffix == ".pyc":
+        return False
+    return not (len(parts) == 2 and parts[0].endswith(".dist-info") and rel.name in _DROPPED_METADATA)
+
+
+def _add(zf: zipfile.ZipFile, name: str, path: Path) -> None:
+    mode = path.stat().st_mode
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.create_system = 3  # Unix, so that external_attr holds the permissions
+    info.external_attr = (stat.S_IFREG | (0o755 if mode & 0o111 else 0o644)) << 16
+    zf.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+
+
+def artifact_bucket_name(account_id: str, region: str) -> str:
+    return f"resizer-artifacts-{account_id}-{region}"
+
+
+@translated
+def publish(clients: Clients, artifact: Artifact) -> Published:
+    """Upload the artifact to the artifacts bucket (created if missing) unless it is already there."""
+    if not artifact.path.is_file():
+        raise NotFound(f"no such artifact: {artifact.path}", hint="build it again")
+    s3, region = clients.client("s3"), clients.region
+    bucket = artifact_bucket_name(clients.account_id(), region)
+    if not _exists(lambda: s3.head_bucket(Bucket=bucket)):
+        _create_bucket(s3, bucket, region)
+    key, metadata = artifact.key, {"sha256": artifact.sha256, "platform": artifact.platform}
+    if _exists(lambda: s3.head_object(Bucket=bucket, Key=key)):
+        return Published(bucket, key, uploaded=False, artifact=artifact)
+    with artifact.path.open("rb") as body:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/zip", Metadata=metadata)
+    return Published(bucket, key, uploaded=True, artifact=artifact)
+
+
+def _exists(head: Any) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        head()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}:
+            return False
+        raise
+    return True
+
+
+def _create_bucket(s3: Any, bucket: str, region: str) -> None:
+    config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket, **config)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            name: True
+            for name in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        },
+    )
