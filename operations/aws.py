@@ -36,6 +36,7 @@ class Clients:
         self.session = session
         self.endpoint_url = endpoint_url
         self._cache: dict[tuple[str, bool], Any] = {}
+        self._local: bool | None = None
 
     @classmethod
     def for_target(cls, target: Target) -> "Clients":
@@ -74,9 +75,30 @@ class Clients:
                 )
         return self._cache[key]
 
+    def is_local_cloud(self) -> bool:
+        """Whether the endpoint is the embedded local cloud (which runs functions with this Python)."""
+        if self._local is None:
+            self._local = bool(self.endpoint_url) and probe_local_cloud(self.endpoint_url or "")
+        return self._local
+
     def account_id(self) -> str:
         with aws_errors():
             return self.client("sts").get_caller_identity()["Account"]
+
+
+LOCAL_CLOUD_HEALTH = "/_localcloud/health"
+
+
+def probe_local_cloud(endpoint_url: str, timeout: float = 1.0) -> bool:
+    """Ask the endpoint whether it is the resizer local cloud (its health path says so)."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(endpoint_url.rstrip("/") + LOCAL_CLOUD_HEALTH, timeout=timeout) as reply:
+            return json.loads(reply.read()).get("service") == "resizer-localcloud"
+    except (OSError, ValueError):
+        return False
 
 
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}

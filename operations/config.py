@@ -49,7 +49,9 @@ def load(
     env = os.environ if env is None else env
     path = (cwd or Path.cwd()) / CONFIG_FILE
     data = _read(path) if path.is_file() else {}
-    file_params = {str(k): _text(v) for k, v in data.get("parameters", {}).items()}
+    file_params = {
+        str(k): _text(v, f"{path}: [parameters] {k}") for k, v in data.get("parameters", {}).items()
+    }
     env_params = {k[len("RESIZER_PARAM_") :]: v for k, v in env.items() if k.startswith("RESIZER_PARAM_")}
     flag_params = dict(_pair(p) for p in parameters or [])
     target = Target(
@@ -78,14 +80,14 @@ def _read(path: Path) -> dict:
     return data
 
 
-def _text(value: object) -> str:
+def _text(value: object, where: str) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (str, int, float)):
         return str(value)
     if isinstance(value, list):
-        return ",".join(_text(v) for v in value)
-    raise ConfigError(f"parameter value {value!r} is not a string, number or list")
+        return ",".join(_text(v, where) for v in value)
+    raise ConfigError(f"{where}: {value!r} is not a string, number or list")
 
 
 def _pair(text: str) -> tuple[str, str]:

@@ -66,7 +66,8 @@ def plan(
     change_set_type = _change_set_type(cfn, name)
     defaults = template.parameters(body)
     architecture = settings.parameters.get("Architecture") or defaults["Architecture"]["Default"]
-    published = package.publish(clients, package.build(platform or architecture))
+    platform = platform or ("local" if clients.is_local_cloud() else architecture)
+    published = package.publish(clients, package.build(platform))
     values = {**settings.parameters, "ArtifactBucket": published.bucket, "ArtifactKey": published.key}
     created = cfn.create_change_set(
         StackName=name,
@@ -85,6 +86,7 @@ def plan(
         if any(marker in reason for marker in _NO_CHANGES):
             cfn.delete_change_set(ChangeSetName=created["Id"])
             return Plan(name, change_set_type, None, [], shown, published)
+        discard(clients, Plan(name, change_set_type, created["Id"]))  # no empty stack left behind
         raise TemplateInvalid(f"CloudFormation refused the change set: {reason}", [reason])
     return Plan(name, change_set_type, created["Id"], _changes(cfn, described), shown, published)
 
@@ -134,6 +136,11 @@ def _change_set_type(cfn: Any, name: str) -> str:
         raise StackNeedsAttention(
             f"stack {name} is ROLLBACK_COMPLETE: its first deploy failed and CloudFormation cannot update it",
             hint="run 'resizer destroy' (the images bucket is kept), then deploy again",
+        )
+    if status in ("ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"):
+        raise StackNeedsAttention(
+            f"stack {name} is {status}: its rollback failed and CloudFormation cannot update it",
+            hint="see 'resizer status' for the reason, then run 'resizer destroy' and deploy again",
         )
     if status in ("UPDATE_ROLLBACK_FAILED", "DELETE_FAILED"):
         raise StackNeedsAttention(

@@ -40,11 +40,11 @@ class Removed:
 def plan(clients: Clients, name: str, *, delete_images: bool = False) -> DestroyPlan:
     cfn = clients.client("cloudformation")
     described = stack.require(cfn, name)
-    if not stack.settled(described["StackStatus"]):
+    if described["StackStatus"] != "REVIEW_IN_PROGRESS" and not stack.settled(described["StackStatus"]):
         raise StackBusy(f"stack {name} is busy ({described['StackStatus']})", hint="wait, then try again")
     outputs = stack.outputs(described)
     params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-    bucket = outputs.get("BucketName", "")
+    bucket = outputs.get("BucketName") or _physical_id(cfn, described["StackId"], "AWS::S3::Bucket")
     artifact = (params["ArtifactBucket"], params["ArtifactKey"]) if "ArtifactKey" in params else None
     deleted = [f"stack {name}: the function, its role, log group, API and alarms"]
     if artifact:
@@ -101,3 +101,12 @@ def _in_use(cfn: Any, key: str) -> bool:
             if params.get("ArtifactKey") == key and other["StackStatus"] != "DELETE_COMPLETE":
                 return True
     return False
+
+
+def _physical_id(cfn: Any, stack_id: str, resource_type: str) -> str:
+    """A resource's physical id when the stack has no outputs (e.g. after a failed first deploy)."""
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id):
+        for resource in page["StackResourceSummaries"]:
+            if resource["ResourceType"] == resource_type and resource.get("PhysicalResourceId"):
+                return resource["PhysicalResourceId"]
+    return ""

@@ -155,12 +155,18 @@ def root_cause(events: list[StackEvent]) -> StackEvent | None:
     return reasons[-1] if reasons else None
 
 
+def stack_name(stack: str) -> str:
+    """A stack's name from its id (arn:...:stack/NAME/uuid) or its name."""
+    return stack.split(":stack/", 1)[1].split("/", 1)[0] if ":stack/" in stack else stack
+
+
 def failure(settled_event: Settled, action: str) -> DeployFailed:
     cause = settled_event.root_cause
-    where = f"{cause.logical_id} ({cause.resource_type})" if cause else ""
+    where = f"{cause.logical_id} ({cause.resource_type}): " if cause else ""
     reason = cause.reason if cause else "no reason was reported"
+    name = stack_name(settled_event.stack)
     return DeployFailed(
-        f"{action} of stack {settled_event.stack} failed ({settled_event.status}): {where}: {reason}",
+        f"{action} of stack {name} failed ({settled_event.status}): {where}{reason}",
         resource=cause.logical_id if cause else "",
         reason=reason,
     )

@@ -47,8 +47,11 @@ def lint(body: str, region: str) -> None:
 
 
 def check_parameters(body: str, given: dict[str, str], required_by_tool: set[str]) -> None:
-    """Unknown names are a ConfigError that lists the known ones."""
+    """Unknown names, and names only the tool sets, are a ConfigError that lists the settable ones."""
     known = set(parameters(body))
+    reserved = sorted(set(given) & required_by_tool)
+    if reserved:
+        raise ConfigError(f"{', '.join(reserved)} is set by deploy itself (it publishes the code)")
     unknown = sorted(set(given) - known)
     if unknown:
         settable = ", ".join(sorted(known - required_by_tool))

@@ -1,0 +1,290 @@
+"""Shared fixtures of the operations tests: dummy AWS credentials, moto, a fake package.build, fast lint.
+
+Nothing here is autouse: each test asks for what it needs, so tests/operations/test_package.py (with
+its own ``aws`` fixture) is unaffected.
+"""
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from operations import deploy, package, template
+from operations.aws import Clients, Target
+from operations.config import Settings
+from operations.stack import StackEvent
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+NO_SLEEP: Callable[[float], None] = lambda seconds: None  # noqa: E731
+
+# moto's CloudFormation skips the Stage, the BucketPolicy and the alarms of the template with these
+# warnings; the modules that deploy use this list as their pytestmark, so only they ignore them.
+MOTO_WARNINGS = [
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS.* but it.s not supported by moto:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Unable to delete .*, as it was never created:UserWarning"),
+]
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Dummy credentials in us-east-1 and no profile, endpoint or config file of this machine."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def moto(aws_env: None) -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def clients(moto: None) -> Clients:
+    return Clients(boto3.Session(region_name=REGION))
+
+
+@dataclass
+class FakeBuild:
+    """Stands in for package.build: a small real zip whose handler.py holds ``code``."""
+
+    out: Path
+    code: str = "def handler(event, context):\n    return {'statusCode': 200}\n"
+    calls: list[str] = field(default_factory=list)
+
+    def __call__(
+        self, platform: str, *, cache_dir: Path | None = None, out_dir: Path | None = None
+    ) -> package.Artifact:
+        self.calls.append(platform)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            zf.writestr(zipfile.ZipInfo("resizer_function/__init__.py", (1980, 1, 1, 0, 0, 0)), "")
+            zf.writestr(zipfile.ZipInfo("resizer_function/handler.py", (1980, 1, 1, 0, 0, 0)), self.code)
+        data = buffer.getvalue()
+        sha256 = hashlib.sha256(data).hexdigest()
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / f"function-{platform}-{sha256[:16]}.zip"
+        path.write_bytes(data)
+        return package.Artifact(path=path, sha256=sha256, size=len(data), platform=platform, files=2)
+
+
+@pytest.fixture
+def fake_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeBuild:
+    fake = FakeBuild(tmp_path / "builds")
+    monkeypatch.setattr(deploy.package, "build", fake)
+    return fake
+
+
+_LINTED: set[tuple[str, str]] = set()
+
+
+@pytest.fixture
+def fast_lint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real cfn-lint, run once per (template, region) in the session (it takes about a second)."""
+    real = template.lint
+
+    def lint(body: str, region: str) -> None:
+        if (body, region) not in _LINTED:
+            real(body, region)
+            _LINTED.add((body, region))
+
+    monkeypatch.setattr(template, "lint", lint)
+
+
+@dataclass
+class Deployer:
+    """Plan and execute deploys against moto, the way the CLI does with --yes."""
+
+    clients: Clients
+    build: FakeBuild
+
+    def settings(self, stack_name: str = "resizer", **parameters: str) -> Settings:
+        return Settings(Target(stack=stack_name, region=REGION), dict(parameters))
+
+    def plan(self, stack_name: str = "resizer", **parameters: str) -> deploy.Plan:
+        return deploy.plan(self.clients, self.settings(stack_name, **parameters), sleep=NO_SLEEP)
+
+    def execute(self, planned: deploy.Plan) -> list[Any]:
+        events = list(deploy.execute(self.clients, planned, sleep=NO_SLEEP, poll=0))
+        fill_moto_outputs()
+        return events
+
+    def deploy(self, stack_name: str = "resizer", **parameters: str) -> tuple[deploy.Plan, list[Any]]:
+        planned = self.plan(stack_name, **parameters)
+        return planned, self.execute(planned)
+
+    @property
+    def cfn(self) -> Any:
+        return self.clients.client("cloudformation")
+
+    def function(self, name: str = "resizer-resize") -> dict:
+        return self.clients.client("lambda").get_function_configuration(FunctionName=name)
+
+
+@pytest.fixture
+def deployer(clients: Clients, fake_build: FakeBuild, fast_lint: None) -> Deployer:
+    return Deployer(clients, fake_build)
+
+
+def fill_moto_outputs() -> None:
+    """moto never computes the Outputs of a stack created or updated through a change set (it builds
+    them from the empty template the stack had in REVIEW_IN_PROGRESS); real CloudFormation always
+    has them after a successful deploy, so compute them here from the executed template."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    for candidate in cloudformation_backends[ACCOUNT][REGION].stacks.values():
+        if candidate.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE") and candidate.template:
+            candidate._parse_template()
+            candidate.output_map = candidate._create_output_map()
+
+
+def set_moto_status(name: str, status: str) -> None:
+    """Put a moto stack in a state moto itself never reaches (ROLLBACK_COMPLETE, UPDATE_IN_PROGRESS...)."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    for candidate in cloudformation_backends[ACCOUNT][REGION].stacks.values():
+        if candidate.name == name:
+            candidate.status = status
+            return
+    raise AssertionError(f"no moto stack {name}")
+
+
+def describing(status: str, name: str = "resizer") -> Callable[[Any, str], dict]:
+    """A replacement for stack.describe that reports the stack in ``status``."""
+    stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/0f0e"
+
+    def describe(cfn: Any, stack_name: str) -> dict:
+        return {
+            "StackName": name,
+            "StackId": stack_id,
+            "StackStatus": status,
+            "Parameters": [],
+            "Outputs": [],
+        }
+
+    return describe
+
+
+# --- a scripted CloudFormation: botocore's Stubber on a real client ----------------------------------
+
+STACK = "resizer"
+STACK_TYPE = "AWS::CloudFormation::Stack"
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/resizer/4f1a2b3c"
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+GET_OBJECT_FAILED = (
+    'Resource handler returned message: "Error occurred while GetObject. S3 Error Code: NoSuchKey. '
+    'S3 Error Message: The specified key does not exist." (HandlerErrorCode: InvalidRequest)'
+)
+
+
+def raw_event(n: int, logical: str, kind: str, status: str, reason: str | None = None) -> dict:
+    """Event ``n`` (its id is e<n>, n seconds after T0), in DescribeStackEvents' shape."""
+    event = {
+        "EventId": f"e{n}",
+        "StackId": STACK_ID,
+        "StackName": STACK,
+        "LogicalResourceId": logical,
+        "PhysicalResourceId": STACK_ID if kind == "AWS::CloudFormation::Stack" else f"{logical}-phys",
+        "ResourceType": kind,
+        "Timestamp": T0 + timedelta(seconds=n),
+        "ResourceStatus": status,
+    }
+    if reason is not None:
+        event["ResourceStatusReason"] = reason
+    return event
+
+
+def stack_event(n: int, logical: str, kind: str, status: str, reason: str = "") -> StackEvent:
+    return StackEvent.from_api(raw_event(n, logical, kind, status, reason))
+
+
+FUNCTION = "AWS::Lambda::Function"
+BUCKET = "AWS::S3::Bucket"
+API = "AWS::ApiGateway::RestApi"
+
+# A first deploy whose Function fails because the zip is missing; CloudFormation cancels the
+# RestApi that was being created at the same time, then rolls back (keeping the Retain bucket).
+FAILED_CREATE = [
+    raw_event(0, STACK, STACK_TYPE, "REVIEW_IN_PROGRESS", "User Initiated"),
+    raw_event(1, STACK, STACK_TYPE, "CREATE_IN_PROGRESS", "User Initiated"),
+    raw_event(2, "ImagesBucket", BUCKET, "CREATE_IN_PROGRESS"),
+    raw_event(3, "ImagesBucket", BUCKET, "CREATE_COMPLETE"),
+    raw_event(4, "RestApi", API, "CREATE_IN_PROGRESS"),
+    raw_event(5, "Function", FUNCTION, "CREATE_IN_PROGRESS"),
+    raw_event(6, "Function", FUNCTION, "CREATE_FAILED", GET_OBJECT_FAILED),
+    raw_event(7, "RestApi", API, "CREATE_FAILED", "Resource creation cancelled"),
+    raw_event(
+        8,
+        STACK,
+        STACK_TYPE,
+        "ROLLBACK_IN_PROGRESS",
+        "The following resource(s) failed to create: [Function, RestApi]. Rollback requested by user.",
+    ),
+    raw_event(9, "RestApi", API, "DELETE_COMPLETE"),
+    raw_event(10, "ImagesBucket", BUCKET, "DELETE_SKIPPED"),
+    raw_event(11, STACK, STACK_TYPE, "ROLLBACK_COMPLETE"),
+]
+
+
+def newest_first(events: list[dict]) -> dict:
+    return {"StackEvents": list(reversed(events))}
+
+
+def described(status: str, **extra: object) -> dict:
+    return {
+        "Stacks": [
+            {"StackId": STACK_ID, "StackName": STACK, "CreationTime": T0, "StackStatus": status, **extra}
+        ]
+    }
+
+
+@pytest.fixture
+def cfn(aws_env: None) -> Iterator[tuple[Any, Stubber]]:
+    """A real CloudFormation client (no network: every call must be stubbed) and its Stubber."""
+    client = boto3.client(
+        "cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def poll(stubber: Stubber, status: str, events: list[dict], name: str = STACK_ID) -> None:
+    """One round of watch: the stack's status, then its events (newest first, one page)."""
+    stubber.add_response("describe_stacks", described(status), {"StackName": name})
+    stubber.add_response("describe_stack_events", newest_first(events), {"StackName": name})
+
+
+class Sleeps(list):
+    """A sleep that only records how long it was asked to sleep."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+class StubClients:
+    """Clients whose only service is the stubbed CloudFormation client."""
+
+    region = "us-east-1"
+
+    def __init__(self, cfn: Any) -> None:
+        self.cfn = cfn
+
+    def client(self, service: str, *, retries: bool = True) -> Any:
+        assert service == "cloudformation"
+        return self.cfn
