@@ -10,6 +10,7 @@ from cli.commands.deploy import deploy
 from cli.commands.destroy import destroy
 from cli.commands.package import package
 from cli.commands.status import status
+from cli.commands.up import up
 from cli.options import Common, EndpointUrl, Output, Profile, Region, Stack
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command(rich_help_panel="Local cloud")(up)
 app.command(rich_help_panel="Stack")(package)
 app.command(rich_help_panel="Stack")(deploy)
 app.command(rich_help_panel="Stack")(status)

@@ -19,4 +19,11 @@ def settings(options: Common, parameters: list[str] | None = None) -> config.Set
 
 
 def clients(found: config.Settings) -> Clients:
-    return Clients.for_target(found.target)
+    made = Clients.for_target(found.target)
+    if made.defaulted_to_local:
+        from cli import render
+
+        render.note(
+            f"No AWS credentials found: using the local cloud at {made.endpoint_url} (start it: resizer up)"
+        )
+    return made

@@ -14,6 +14,15 @@ from typing import Any
 from operations import errors
 
 DEFAULT_STACK = "resizer"
+LOCAL_REGION = "us-east-1"
+LOCAL_CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
+
+
+def local_endpoint() -> str:
+    """The embedded local cloud's endpoint (RESIZER_LOCAL_PORT, default 4566)."""
+    import os
+
+    return f"http://127.0.0.1:{os.environ.get('RESIZER_LOCAL_PORT', '4566')}"
 
 
 @dataclass(frozen=True)
@@ -32,9 +41,12 @@ class Target:
 class Clients:
     """A client factory over one boto3 Session; clients are created lazily and cached."""
 
-    def __init__(self, session: Any, endpoint_url: str | None = None) -> None:
+    def __init__(
+        self, session: Any, endpoint_url: str | None = None, *, defaulted_to_local: bool = False
+    ) -> None:
         self.session = session
         self.endpoint_url = endpoint_url
+        self.defaulted_to_local = defaulted_to_local
         self._cache: dict[tuple[str, bool], Any] = {}
         self._local: bool | None = None
 
@@ -49,7 +61,22 @@ class Clients:
             raise errors.ConfigError(
                 str(exc), hint="list profiles with: aws configure list-profiles"
             ) from None
-        return cls(session, target.endpoint_url)
+        if target.profile or session.get_credentials() is not None:
+            return cls(session, target.endpoint_url)
+        # No credentials anywhere in the chain: an endpoint of the user's choosing (moto, the
+        # local cloud) takes dummy ones; with no endpoint either, the local cloud is the target.
+        region = target.region or session.region_name or LOCAL_REGION
+        return cls(
+            boto3.Session(region_name=region, **LOCAL_CREDENTIALS),
+            target.endpoint_url or local_endpoint(),
+            defaulted_to_local=not target.endpoint_url,
+        )
+
+    @classmethod
+    def for_local_cloud(cls, endpoint_url: str, region: str = LOCAL_REGION) -> "Clients":
+        import boto3
+
+        return cls(boto3.Session(region_name=region, **LOCAL_CREDENTIALS), endpoint_url)
 
     @property
     def region(self) -> str:

@@ -71,6 +71,10 @@ class PackagingFailed(OperationError):
     """The function's zip could not be built (pip failed, no wheel for the platform, ...)."""
 
 
+class AlreadyRunning(OperationError):
+    """A local cloud already answers on the requested port."""
+
+
 class Cancelled(OperationError):
     """The user declined a confirmation."""
 

@@ -1,5 +1,6 @@
 """`resizer deploy`: package, plan a change set, confirm, then follow the stack until it settles."""
 
+import sys
 from typing import Annotated
 
 import typer
@@ -51,9 +52,12 @@ def deploy(
             render.out.print(f"No changes: stack [bold]{planned.stack}[/] is up to date.")
         return
     show_plan(planned, options.json)
-    if not yes and not confirmed(planned):
+    if not yes and not confirmed():
         deploy_op.discard(clients, planned)
-        raise Cancelled("deploy cancelled; the change set was deleted")
+        raise Cancelled(
+            "deploy cancelled; the change set was deleted",
+            hint="" if sys.stdin.isatty() else "pass --yes to deploy non-interactively",
+        )
     settled = stack_events.show(deploy_op.execute(clients, planned), options.json, "Deploying...")
     if settled and not options.json:
         result = status_op.status(clients, planned.stack)
@@ -81,9 +85,6 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
         render.out.print("[dim](the endpoint listed no resource-level changes)[/]")
 
 
-def confirmed(planned: deploy_op.Plan) -> bool:
-    import sys
-
-    if not sys.stdin.isatty():
-        raise Cancelled("not executing without confirmation", hint="pass --yes to deploy non-interactively")
-    return typer.confirm("Execute this change set?", default=False)
+def confirmed() -> bool:
+    """Ask on a terminal; without one, there is nobody to say yes."""
+    return sys.stdin.isatty() and typer.confirm("Execute this change set?", default=False)

@@ -1,0 +1,78 @@
+"""`resizer up`: the local cloud, the deployed stack and a sample photo, until Ctrl-C."""
+
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import render
+from cli.commands import stack_events
+from cli.errors import handles_errors
+from operations import deploy as deploy_op
+from operations import local
+from operations.errors import AlreadyRunning
+
+
+@handles_errors
+def up(
+    port: Annotated[
+        int, typer.Option(envvar="RESIZER_LOCAL_PORT", help="Loopback port of the local cloud.")
+    ] = 4566,
+    data: Annotated[
+        Path, typer.Option(help="Where the local cloud keeps its state.")
+    ] = local.DEFAULT_DATA_DIR,
+    reset: Annotated[bool, typer.Option("--reset", help="Start from an empty local cloud.")] = False,
+) -> None:
+    """Run the whole service on this machine: a local AWS endpoint, the stack, a sample photo.
+
+    Examples: resizer up · resizer up --reset · RESIZER_LOCAL_PORT=4600 resizer up
+    """
+    try:
+        handle = local.start(port, data, reset=reset)
+    except AlreadyRunning as running:
+        render.out.print(f"{running.message}; nothing to start.")
+        render.out.print("Use it: resizer status")
+        return
+    try:
+        render.out.print(f"Local cloud listening on [bold]{handle.endpoint_url}[/] (state in {data})")
+        ready = None
+        with render.err.status("Deploying the stack into the local cloud..."):
+            for event in local.provision(handle.endpoint_url):
+                if isinstance(event, deploy_op.Plan):
+                    verb = "up to date" if event.no_changes else f"{event.change_set_type.lower()}"
+                    render.out.print(f"Stack {event.stack}: {verb}")
+                elif isinstance(event, local.SampleUploaded):
+                    render.out.print(f"Uploaded a generated sample photo: {event.key} ({event.size:,} bytes)")
+                elif isinstance(event, local.Ready):
+                    ready = event
+                else:
+                    stack_events.show([event], False, "")
+        if ready:
+            show_ready(ready)
+        render.out.print("[dim]Ctrl-C stops the local cloud.[/]")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        render.out.print("Stopping the local cloud...")
+    finally:
+        handle.stop()
+
+
+def show_ready(ready: local.Ready) -> None:
+    render.out.print(
+        render.key_values(
+            {
+                "original": ready.sample_url,
+                "resized": ready.resized_url,
+                "website": ready.outputs.get("WebsiteUrl"),
+                "api": ready.outputs.get("ApiUrl"),
+                "bucket": ready.outputs.get("BucketName"),
+                "endpoint": ready.endpoint_url,
+            },
+            title="Ready",
+        )
+    )
+    render.out.print(
+        "AWS CLI: AWS_ACCESS_KEY_ID=localcloud AWS_SECRET_ACCESS_KEY=localcloud AWS_REGION=us-east-1 "
+        f"aws --endpoint-url {ready.endpoint_url} s3 ls s3://{ready.outputs.get('BucketName')}"
+    )

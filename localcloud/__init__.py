@@ -1,0 +1,1 @@
+"""The embedded local AWS: moto as control plane and storage, plus what moto lacks."""

@@ -1,0 +1,365 @@
+"""CloudFormation fidelity for moto: ``install()`` makes moto run the production template as AWS does.
+
+After ``install(urls)``, in this process, moto's CloudFormation:
+
+- creates, updates and deletes every resource type of cloudformation/resizer.yaml for real
+  (localcloud.cfn_resources: the S3 website, public access block and ownership controls, the
+  bucket policy, the API stage, the alarms...), so the service APIs show what AWS would;
+- refuses, with a ValidationError at CreateChangeSet/CreateStack/UpdateStack, a template that
+  uses a type moto cannot model, has a cfn-lint error or a parameter value outside its
+  constraints, before anything is created;
+- creates in dependency order with resource events, and on a failure rolls back as AWS does
+  (CREATE_FAILED, ROLLBACK_COMPLETE; UPDATE_FAILED, UPDATE_ROLLBACK_COMPLETE) - localcloud.cfn_engine;
+- with ``urls``, gives AWS-style website and execute-api URLs (the bucket's WebsiteURL attribute,
+  the stack's outputs) as URLs on the local cloud, which any HTTP client can open.
+
+``install`` is idempotent (a second call only changes the urls); ``uninstall`` puts moto back,
+for tests that share the process with tests of plain moto.
+
+The moto internals replaced or wrapped, each for the reason given where it is patched below:
+``CloudFormationBackend.create_stack / create_change_set / update_stack`` (validation),
+``CloudFormationBackend.execute_change_set`` and ``delete_stack``, ``Stack.create_resources /
+update / delete`` (the engine), ``Stack.stack_resources``, ``Stack.outputs``,
+``Stack.parameter_list``, ``ChangeSet.diff``, ``FakeBucket.get_cfn_attribute``,
+``LogGroup.get_cfn_attribute``, ``CloudFormationResponse.list_stack_resources`` and
+``StackResourceDTO.__init__``; plus the models of localcloud.cfn_resources, registered through
+moto's ``lru_cache``d model lookups in moto.cloudformation.parsing.
+"""
+
+import functools
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+_WEBSITE = re.compile(
+    r"^https?://(?P<bucket>.+?)\.s3-website[-.][a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
+)
+_EXECUTE_API = re.compile(
+    r"^https?://(?P<api>[A-Za-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
+)
+
+
+@dataclass(frozen=True)
+class LocalUrls:
+    """Where the local cloud serves S3 websites and API Gateway stages, by the AWS URL they stand for."""
+
+    base: str  # e.g. "http://127.0.0.1:4566"
+
+    def website(self, bucket: str) -> str:
+        return f"{self.base.rstrip('/')}/_aws/s3-website/{bucket}"
+
+    def execute_api(self, api_id: str) -> str:
+        return f"{self.base.rstrip('/')}/_aws/execute-api/{api_id}"
+
+    def rewrite(self, url: str) -> str:
+        """The local URL for an AWS website or execute-api URL; any other URL unchanged."""
+        if found := _WEBSITE.match(url):
+            return self.website(found["bucket"]) + found["rest"]
+        if found := _EXECUTE_API.match(url):
+            return self.execute_api(found["api"]) + found["rest"]
+        return url
+
+
+_lock = threading.Lock()
+_urls: LocalUrls | None = None
+_MISSING = object()
+# (owner, attribute, what owner.__dict__ held before): what uninstall() puts back. Empty when
+# moto is not patched.
+_originals: list[tuple[Any, str, Any]] = []
+_registered = False  # whether moto's model lookups include localcloud.cfn_resources.MODELS
+
+
+def install(urls: LocalUrls | None = None) -> None:
+    """Patch moto's CloudFormation in this process (idempotent; the last urls given are used)."""
+    global _urls
+    with _lock:
+        _urls = urls
+        if _registered:
+            return
+        _register_models()
+        _patch_backend()
+        _patch_stack()
+        _patch_attributes()
+        _patch_responses()
+
+
+def uninstall() -> None:
+    """Give moto back its own behaviour (for tests that need plain moto in the same process)."""
+    global _registered, _urls
+    with _lock:
+        while _originals:
+            owner, name, original = _originals.pop()
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        _urls = None
+        _registered = False
+        _clear_model_caches()
+
+
+def _patch(owner: Any, name: str, value: Any) -> None:
+    _originals.append((owner, name, owner.__dict__.get(name, _MISSING)))
+    setattr(owner, name, value)
+
+
+def _clear_model_caches() -> None:
+    from moto.cloudformation import parsing
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+def _register_models() -> None:
+    # moto looks models up in CloudFormationModel.__subclasses__() through lru_cache'd functions:
+    # defining the classes (importing cfn_resources) and clearing the caches registers them. So
+    # that uninstall() can unregister them, get_model_list is swapped for one that can leave
+    # them out.
+    global _registered
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    from localcloud import cfn_resources
+
+    @functools.lru_cache
+    def get_model_list() -> list[type[CloudFormationModel]]:
+        models = CloudFormationModel.__subclasses__()
+        return models if _registered else [m for m in models if m not in cfn_resources.MODELS]
+
+    if not hasattr(parsing.get_model_list, "localcloud"):
+        get_model_list.localcloud = True  # type: ignore[attr-defined]
+        parsing.get_model_list = get_model_list
+    _registered = True
+    _clear_model_caches()
+    model_map = parsing.get_model_map()
+    shadowed = [m.__name__ for m in cfn_resources.MODELS if model_map.get(m.cloudformation_type()) is not m]
+    if shadowed:
+        raise RuntimeError(f"localcloud: moto's model map does not use {', '.join(shadowed)}")
+
+
+def _patch_backend() -> None:
+    from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+
+    from localcloud import cfn_engine
+
+    backend_create_stack = CloudFormationBackend.create_stack
+    backend_create_change_set = CloudFormationBackend.create_change_set
+    backend_update_stack = CloudFormationBackend.update_stack
+    backend_delete_stack = CloudFormationBackend.delete_stack
+
+    # Validation comes first, so a refused template creates nothing (moto validates nothing and
+    # creates a REVIEW_IN_PROGRESS stack for every CREATE change set).
+    @functools.wraps(backend_create_stack)
+    def create_stack(
+        self: Any, name: str, template: str, parameters: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        cfn_engine.validate(template, parameters, self.region_name)
+        return backend_create_stack(self, name, template, parameters, *args, **kwargs)
+
+    # Also as AWS: a CREATE change set for a live stack is refused, one for a stack still under
+    # review joins that stack (moto makes a second stack of the same name), and an UPDATE of a
+    # stack under review or in ROLLBACK_COMPLETE is refused.
+    @functools.wraps(backend_create_change_set)
+    def create_change_set(
+        self: Any,
+        stack_name: str,
+        change_set_name: str,
+        template: str,
+        parameters: dict[str, Any],
+        description: str,
+        change_set_type: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[str, str]:
+        existing = next((s for s in self.stacks.values() if s.name == stack_name), None)
+        if change_set_type == "CREATE" and existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+            raise AlreadyExistsException(
+                f"Stack [{stack_name}] already exists and cannot be created again with the changeSet "
+                f"[{change_set_name}]."
+            )
+        if change_set_type == "UPDATE" and existing is not None and existing.status in _NOT_UPDATABLE:
+            raise ValidationError(
+                message=f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
+            )
+        previous = existing.template_dict if change_set_type == "UPDATE" and existing is not None else None
+        cfn_engine.validate(template, parameters, self.region_name, previous=previous)
+        change_set_id, stack_id = backend_create_change_set(
+            self,
+            stack_name,
+            change_set_name,
+            template,
+            parameters,
+            description,
+            change_set_type,
+            *args,
+            **kwargs,
+        )
+        if change_set_type == "CREATE" and existing is not None:
+            self.stacks.pop(stack_id, None)
+            change_set = self.change_sets[change_set_id]
+            change_set.stack, change_set.stack_id = existing, existing.stack_id
+            stack_id = existing.stack_id
+        return change_set_id, stack_id
+
+    @functools.wraps(backend_update_stack)
+    def update_stack(
+        self: Any, name: str, template: str, role_arn: str | None, parameters: list[dict[str, Any]], tags: Any
+    ) -> Any:
+        stack = self.get_stack(name)
+        resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
+        cfn_engine.validate(template, resolved, self.region_name, previous=stack.template_dict)
+        return backend_update_stack(self, name, template, role_arn, parameters, tags)
+
+    # moto applies a change set with ResourceMap.update (no order, no events, no rollback) and
+    # never gives the stack the change set's template (so a created stack has no outputs).
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        cfn_engine.execute_change_set(self, change_set_name, stack_name)
+
+    # A stack whose delete failed stays listed (DELETE_FAILED), as on AWS; moto drops it.
+    @functools.wraps(backend_delete_stack)
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        backend_delete_stack(self, name_or_stack_id)
+        for stack_id, stack in list(self.deleted_stacks.items()):
+            if stack.status == "DELETE_FAILED":
+                self.stacks[stack_id] = self.deleted_stacks.pop(stack_id)
+
+    _patch(CloudFormationBackend, "create_stack", create_stack)
+    _patch(CloudFormationBackend, "create_change_set", create_change_set)
+    _patch(CloudFormationBackend, "update_stack", update_stack)
+    _patch(CloudFormationBackend, "execute_change_set", execute_change_set)
+    _patch(CloudFormationBackend, "delete_stack", delete_stack)
+
+
+_NOT_UPDATABLE = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"}
+
+
+def _patch_stack() -> None:
+    from moto.cloudformation.models import Change, ChangeSet, Stack
+
+    from localcloud import cfn_engine
+
+    # The engine: dependency order, events, failure and rollback (see localcloud.cfn_engine).
+    def create_resources(self: Stack) -> None:
+        cfn_engine.create_resources(self)
+
+    def update(
+        self: Stack,
+        template: str,
+        role_arn: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        cfn_engine.update_stack(self, template, parameters, role_arn=role_arn)
+        if tags is not None:
+            self.tags = tags
+
+    def delete(self: Stack) -> None:
+        cfn_engine.delete_stack(self)
+
+    # moto lists resource_map.values(): reading it creates any resource not created yet (the
+    # map is lazy), e.g. those a failed stack rolled back. The engine's records never do.
+    def stack_resources(self: Stack) -> list[Any]:
+        return list(cfn_engine.stack_resources(self).values())
+
+    stack_outputs = Stack.outputs.fget
+
+    def outputs(self: Stack) -> list[dict[str, Any]] | None:
+        found = stack_outputs(self)
+        urls = _urls
+        if found and urls is not None:
+            for output in found:
+                if isinstance(output.get("OutputValue"), str):
+                    output["OutputValue"] = urls.rewrite(output["OutputValue"])
+        return found
+
+    # moto compares each parameter's value (not its key) with the NoEcho keys, so NoEcho values
+    # were shown; AWS shows "****".
+    def parameter_list(self: Stack) -> list[dict[str, Any]]:
+        hidden = set(getattr(self.resource_map, "no_echo_parameter_keys", []))
+        return [
+            {"ParameterKey": k, "ParameterValue": "****" if k in hidden else v}
+            for k, v in self.resource_map.resolved_parameters.items()
+        ]
+
+    # A change set lists as Modify the resources that use a changed parameter, as AWS does;
+    # moto's diff compares only the templates (so a new ArtifactKey showed no change).
+    change_set_diff = ChangeSet.diff
+
+    def diff(self: ChangeSet) -> list[Change]:
+        changes = change_set_diff(self)
+        if self.change_set_type != "UPDATE":
+            return changes
+        listed = {c.logical_resource_id for c in changes}
+        changed = cfn_engine.changed_parameters(self.stack, self.template_dict, self.parameters or {})
+        old = self.stack.template_dict.get("Resources") or {}
+        for lid, body in (self.template_dict.get("Resources") or {}).items():
+            if lid in old and lid not in listed and cfn_engine.references(body.get("Properties"), changed):
+                changes.append(Change(action="Modify", logical_resource_id=lid, resource_type=body["Type"]))
+        return changes
+
+    _patch(Stack, "create_resources", create_resources)
+    _patch(Stack, "update", update)
+    _patch(Stack, "delete", delete)
+    _patch(Stack, "stack_resources", property(stack_resources))
+    _patch(Stack, "outputs", property(outputs))
+    _patch(Stack, "parameter_list", property(parameter_list))
+    _patch(ChangeSet, "diff", diff)
+
+
+def _patch_attributes() -> None:
+    from moto.logs.models import LogGroup
+    from moto.s3.models import FakeBucket
+
+    from localcloud import cfn_resources
+
+    bucket_attribute = FakeBucket.get_cfn_attribute
+
+    # !GetAtt Bucket.WebsiteURL is the local website URL when install() was given urls.
+    def get_cfn_attribute(self: FakeBucket, attribute_name: str) -> Any:
+        value = bucket_attribute(self, attribute_name)
+        urls = _urls
+        return urls.rewrite(value) if attribute_name == "WebsiteURL" and urls is not None else value
+
+    _patch(FakeBucket, "get_cfn_attribute", get_cfn_attribute)
+    _patch(LogGroup, "get_cfn_attribute", cfn_resources.log_group_attribute(LogGroup.get_cfn_attribute))
+
+
+def _patch_responses() -> None:
+    from moto.cloudformation import responses
+    from moto.core.responses import ActionResult
+
+    # moto reports every resource as CREATE_COMPLETE (ListStackResources) or with the stack's
+    # status (DescribeStackResources); these report each resource's own status and time.
+    def list_stack_resources(self: Any) -> ActionResult:
+        stack, resources = self.cloudformation_backend.list_stack_resources(self._get_param("StackName"))
+        return ActionResult(
+            {
+                "StackResourceSummaries": [
+                    {
+                        "LogicalResourceId": r.logical_resource_id,
+                        "PhysicalResourceId": r.physical_resource_id,
+                        "ResourceType": r.cf_resource_type,
+                        "LastUpdatedTimestamp": getattr(r, "timestamp", stack.creation_time),
+                        "ResourceStatus": getattr(r, "resource_status", "CREATE_COMPLETE"),
+                        **(
+                            {"ResourceStatusReason": r.status_reason}
+                            if getattr(r, "status_reason", "")
+                            else {}
+                        ),
+                    }
+                    for r in resources
+                ]
+            }
+        )
+
+    dto_init = responses.StackResourceDTO.__init__
+
+    def dto(self: Any, stack: Any, resource: Any) -> None:
+        dto_init(self, stack, resource)
+        self.resource_status = getattr(resource, "resource_status", self.resource_status)
+        self.timestamp = getattr(resource, "timestamp", self.timestamp)
+
+    _patch(responses.CloudFormationResponse, "list_stack_resources", list_stack_resources)
+    _patch(responses.StackResourceDTO, "__init__", dto)
