@@ -59,8 +59,8 @@ def table(*columns: str, title: str | None = None) -> Table:
 
 def key_values(rows: dict[str, Any], title: str | None = None) -> Table:
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
     for key, value in rows.items():
         grid.add_row(key, "" if value is None else str(value))
     if title:

@@ -82,6 +82,7 @@ def install(urls: LocalUrls | None = None) -> None:
         _patch_stack()
         _patch_attributes()
         _patch_responses()
+        _patch_conditions()
 
 
 def uninstall() -> None:
@@ -324,6 +325,31 @@ def _patch_attributes() -> None:
 
     _patch(FakeBucket, "get_cfn_attribute", get_cfn_attribute)
     _patch(LogGroup, "get_cfn_attribute", cfn_resources.log_group_attribute(LogGroup.get_cfn_attribute))
+
+
+def _patch_conditions() -> None:
+    """Fn::Equals compares strings, as CloudFormation does: moto compared a Number parameter's
+    int (-1) with the string "-1" and took them for different (ReservedConcurrency -1 became a
+    reserved concurrency of -1)."""
+    from moto.cloudformation import parsing
+
+    original = parsing.parse_condition
+
+    def text(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    def parse_condition(condition: Any, resources_map: Any, condition_map: dict[str, Any]) -> bool:
+        if isinstance(condition, dict) and list(condition) == ["Fn::Equals"]:
+            left, right = (
+                condition_map[v["Condition"]]
+                if isinstance(v, dict) and "Condition" in v
+                else parsing.clean_json(v, resources_map)
+                for v in condition["Fn::Equals"]
+            )
+            return text(left) == text(right)
+        return original(condition, resources_map, condition_map)
+
+    _patch(parsing, "parse_condition", parse_condition)
 
 
 def _patch_responses() -> None:

@@ -536,3 +536,17 @@ def test_operations_deploy_of_a_missing_artifact_fails_on_the_function(aws: None
     assert caught.value.resource == "Function"
     assert "NoSuchKey" in caught.value.reason
     assert "ROLLBACK_COMPLETE" in caught.value.message
+
+
+def test_equals_compares_strings_so_unreserved_concurrency_stays_unreserved():
+    from moto.cloudformation import parsing
+
+    from localcloud import cloudformation as fidelity
+
+    fidelity.install()
+    try:
+        condition = {"Fn::Not": [{"Fn::Equals": [-1, "-1"]}]}
+        assert parsing.parse_condition(condition, None, {}) is False
+        assert parsing.parse_condition({"Fn::Equals": [True, "true"]}, None, {}) is True
+    finally:
+        fidelity.uninstall()

@@ -1,0 +1,66 @@
+"""Wires the local Lambda runtime into moto: every Invoke runs the function's real code.
+
+moto's ``LambdaFunction.invoke`` (used by the Invoke API and by moto's own event sources) needs
+Docker; ``install`` replaces it, on the class, with a call into ``lambda_runtime.Runtime`` and
+maps the outcome to Lambda's API: the payload, ``X-Amz-Function-Error: Unhandled``, the 4 KB log
+tail for ``LogType=Tail``, and ``TooManyRequestsException`` (HTTP 429) when throttled.
+"""
+
+import contextlib
+import threading
+from typing import Any
+
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaFunction
+
+from localcloud import lambda_runtime
+
+
+class TooManyRequests(LambdaClientError):
+    code = 429
+
+    def __init__(self, message: str) -> None:
+        super().__init__("TooManyRequestsException", message)
+
+
+def write_log(fn: Any) -> lambda_runtime.LogWriter:
+    """A LogWriter that appends to moto's CloudWatch Logs backend of the function's account."""
+
+    def write(group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        logs = fn.logs_backend
+        logs.ensure_log_group(group)
+        if stream not in logs.groups[group].streams:
+            logs.create_log_stream(group, stream)
+        logs.put_log_events(group, stream, [{"timestamp": ts, "message": line} for ts, line in events])
+
+    return write
+
+
+def install(runtime: lambda_runtime.Runtime) -> None:
+    """Route every moto Lambda invocation through runtime (idempotent; last install wins)."""
+
+    def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+        event = body.decode() if isinstance(body, bytes) else (body or "")
+        spec = lambda_runtime.spec_of(self)
+        runtime.log = write_log(self)
+        if (request_headers or {}).get("X-Amz-Invocation-Type") == "Event":
+            threading.Thread(target=_quietly, args=(runtime, spec, self, event), daemon=True).start()
+            return b""
+        try:
+            outcome = runtime.invoke(spec, self.code_bytes, event, self.region)
+        except lambda_runtime.Throttled as exc:
+            raise TooManyRequests(str(exc)) from None
+        if outcome.function_error:
+            response_headers["x-amz-function-error"] = outcome.function_error
+        response_headers["x-amz-log-result"] = outcome.log_tail
+        response_headers["x-amzn-RequestId"] = outcome.request_id
+        response_headers["x-amz-executed-version"] = "$LATEST"
+        return outcome.payload
+
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+
+
+def _quietly(runtime: lambda_runtime.Runtime, spec: Any, fn: Any, event: str) -> None:
+    # An async invoke that is throttled would be retried by Lambda; locally it is dropped.
+    with contextlib.suppress(lambda_runtime.Throttled):
+        runtime.invoke(spec, fn.code_bytes, event, fn.region)
