@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -57,13 +58,14 @@ def table(*columns: str, title: str | None = None) -> Table:
     return grid
 
 
-def key_values(rows: dict[str, Any], title: str | None = None) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for key, value in rows.items():
-        grid.add_row(key, "" if value is None else str(value))
+def key_values(rows: dict[str, Any], title: str | None = None) -> Text:
+    """Aligned "key  value" lines; values are never wrapped, so URLs stay copyable."""
+    width = max((len(k) for k in rows), default=0) + 2
+    text = Text()
     if title:
-        grid.title = title
-        grid.title_justify = "left"
-    return grid
+        text.append(title + "\n", style="bold underline")
+    for key, value in rows.items():
+        text.append(f"{key:<{width}}", style="bold")
+        text.append(("" if value is None else str(value)) + "\n")
+    text.rstrip()
+    return text

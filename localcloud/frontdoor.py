@@ -85,8 +85,8 @@ class FrontDoor:
                 404, "NoSuchKey", "The specified key does not exist.", key
             )
         # The stored system and user metadata (Content-Type, Cache-Control, x-amz-meta-*), as S3 serves it.
-        headers = {str(k): str(v) for k, v in {**found.metadata, **found.response_dict}.items()}
-        headers.pop("content-length", None)
+        headers = {_header_case(k): str(v) for k, v in {**found.metadata, **found.response_dict}.items()}
+        headers.pop("Content-Length", None)
         if request.headers.get("If-None-Match") == headers.get("ETag"):
             return Response(status=304, headers=headers)
         body = b"" if request.method == "HEAD" else found.value
@@ -259,6 +259,14 @@ def _is_binary(content_type: str, binary_types: list[str]) -> bool:
     kinds = [part.split(";")[0].strip() for part in content_type.split(",") if part.strip()]
     patterns = [t.replace("~1", "/") for t in binary_types or []]
     return any(fnmatch.fnmatch(kind, pattern) for kind in kinds for pattern in patterns)
+
+
+def _header_case(name: str) -> str:
+    """Content-Type, Cache-Control, ETag as S3 spells them; x-amz-* headers stay lower case."""
+    lowered = str(name).lower()
+    if lowered.startswith("x-amz-"):
+        return lowered
+    return {"etag": "ETag"}.get(lowered, "-".join(part.capitalize() for part in lowered.split("-")))
 
 
 def _api_error(status: int, message: str) -> Response:

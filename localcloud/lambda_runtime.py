@@ -247,7 +247,7 @@ class Runtime:
         log: LogWriter,
         *,
         endpoint_url: str,
-        account_limit: int = 10,
+        account_limit: int = 32,
         on_invoked: Callable[[FunctionSpec, Invocation | None], None] | None = None,
     ) -> None:
         self.data_dir = data_dir

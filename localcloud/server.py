@@ -9,6 +9,7 @@ Every path is moto's AWS API (use it with any SDK, the AWS CLI, dummy credential
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -30,14 +31,20 @@ class LocalCloud:
     app: Any
     runtime: Any
     server: Any = None
+    saver: Any = None
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
 
     def shutdown(self) -> None:
+        """Stop serving, stop the warm workers, and save the state one last time."""
         if self.server is not None:
             self.server.shutdown()
+            self.server.server_close()
         self.runtime.shutdown()
+        if self.saver is not None:
+            self.saver.stop()
+            self.saver = None
 
 
 def build(base_url: str, data_dir: Path) -> LocalCloud:
@@ -82,14 +89,21 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     return LocalCloud(base_url, data_dir, app, runtime)
 
 
-def start(host: str = "127.0.0.1", port: int = 4566, data_dir: Path | None = None) -> LocalCloud:
+def start(
+    host: str = "127.0.0.1", port: int = 4566, data_dir: Path | None = None, *, verbose: bool = False
+) -> LocalCloud:
     """Build and bind; the caller runs serve_forever (or start a thread)."""
     from werkzeug.serving import make_server
+
+    from localcloud import persistence
 
     data_dir = (data_dir or Path(".resizer/local")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     cloud = build(f"http://{host}:{port}", data_dir)
     cloud.server = make_server(host, port, cloud.app, threaded=True)
+    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+    persistence.load(data_dir)
+    cloud.saver = persistence.Saver(data_dir).start()
     return cloud
 
 
@@ -101,18 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
     try:
-        cloud = start(args.host, args.port, args.data)
+        cloud = start(args.host, args.port, args.data, verbose=True)
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=cloud.shutdown).start())
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=cloud.server.shutdown).start())
     print(f"local cloud ready at {cloud.base_url}", flush=True)
     try:
         cloud.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        cloud.runtime.shutdown()
+        cloud.shutdown()
     return 0
 
 

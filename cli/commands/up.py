@@ -1,5 +1,6 @@
 """`resizer up`: the local cloud, the deployed stack and a sample photo, until Ctrl-C."""
 
+import signal
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,7 @@ def up(
 
     Examples: resizer up · resizer up --reset · RESIZER_LOCAL_PORT=4600 resizer up
     """
+    signal.signal(signal.SIGTERM, _interrupt)  # stop (and save) on SIGTERM as on Ctrl-C
     try:
         handle = local.start(port, data, reset=reset)
     except AlreadyRunning as running:
@@ -58,6 +60,10 @@ def up(
         handle.stop()
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def show_ready(ready: local.Ready) -> None:
     render.out.print(
         render.key_values(
@@ -73,6 +79,6 @@ def show_ready(ready: local.Ready) -> None:
         )
     )
     render.out.print(
-        "AWS CLI: AWS_ACCESS_KEY_ID=localcloud AWS_SECRET_ACCESS_KEY=localcloud AWS_REGION=us-east-1 "
+        "AWS CLI: AWS_ACCESS_KEY_ID=localcloud AWS_SECRET_ACCESS_KEY=localcloud AWS_DEFAULT_REGION=us-east-1 "
         f"aws --endpoint-url {ready.endpoint_url} s3 ls s3://{ready.outputs.get('BucketName')}"
     )
