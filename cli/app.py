@@ -6,8 +6,12 @@ from typing import Annotated
 
 import typer
 
+from cli.commands import images
 from cli.commands.deploy import deploy
 from cli.commands.destroy import destroy
+from cli.commands.invoke import invoke, resize
+from cli.commands.logs import logs
+from cli.commands.metrics import metrics
 from cli.commands.package import package
 from cli.commands.status import status
 from cli.commands.up import up
@@ -24,6 +28,11 @@ app.command(rich_help_panel="Stack")(package)
 app.command(rich_help_panel="Stack")(deploy)
 app.command(rich_help_panel="Stack")(status)
 app.command(rich_help_panel="Stack")(destroy)
+app.command(rich_help_panel="Function")(invoke)
+app.command(rich_help_panel="Function")(resize)
+app.command(rich_help_panel="Function")(logs)
+app.command(rich_help_panel="Function")(metrics)
+app.add_typer(images.app, name="images", rich_help_panel="Images")
 
 
 def _version(value: bool) -> None:

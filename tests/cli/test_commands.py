@@ -105,6 +105,7 @@ def test_no_credentials_means_the_local_cloud(monkeypatch, runner, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("RESIZER_LOCAL_PORT", "9")  # nothing listens there
+    monkeypatch.setenv("RESIZER_CACHE_DIR", str(tmp_path / "cache"))
     result = run(runner, "status", "--region", "us-east-1")
     assert "No AWS credentials found: using the local cloud at http://127.0.0.1:9" in result.output
     assert result.exit_code == 4 and "cannot reach" in result.output and "resizer up" in result.output

@@ -1,0 +1,137 @@
+"""`resizer invoke` and `resizer resize`: run the function once and show everything about it."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import context, render
+from cli.commands import log_lines
+from cli.errors import handles_errors
+from cli.options import Common, EndpointUrl, Output, Profile, Region, Stack, common
+from operations import invoke as invoke_op
+from operations.errors import ConfigError
+
+
+@handles_errors
+def invoke(
+    ctx: typer.Context,
+    payload: Annotated[str | None, typer.Argument(help="JSON payload, @file.json, or - for stdin.")] = None,
+    function: Annotated[str | None, typer.Option(help="Function name [default: the stack's].")] = None,
+    save: Annotated[Path | None, typer.Option(help="Write an inline image response to this file.")] = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    stack: Stack = None,
+    output: Output = None,
+) -> None:
+    """Invoke the function once (never retried) and show its response, REPORT and logs.
+
+    Examples: resizer invoke @event.json · cat event.json | resizer invoke -
+    """
+    options = common(
+        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
+    )
+    _run(options, _payload(payload), function, save)
+
+
+@handles_errors
+def resize(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="What a browser would ask for, e.g. 300x200/photo.jpg.")],
+    save: Annotated[Path | None, typer.Option(help="Write an inline image response to this file.")] = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    stack: Stack = None,
+    output: Output = None,
+) -> None:
+    """Invoke the function with the API Gateway event for one path, as the website's redirect does.
+
+    Examples: resizer resize 300x200/photo.jpg · resizer resize x600,webp/albums/cat.jpg --save cat.webp
+    """
+    options = common(
+        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
+    )
+    _run(options, json.dumps(invoke_op.resize_event(path)).encode(), None, save)
+
+
+def _payload(text: str | None) -> bytes:
+    if text is None or text == "-":
+        if text is None and sys.stdin.isatty():
+            return b"{}"
+        return sys.stdin.buffer.read()
+    if text.startswith("@"):
+        try:
+            return Path(text[1:]).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {text[1:]}: {exc.strerror}") from None
+    return text.encode()
+
+
+def _run(options: Common, payload: bytes, function: str | None, save: Path | None) -> None:
+    settings = context.settings(options)
+    clients = context.clients(settings)
+    name, group = invoke_op.target_function(clients, settings.target.stack)
+    if function:
+        name, group = function, f"/aws/lambda/{function}"
+    with render.err.status(f"Invoking {name}..."):
+        result = invoke_op.invoke(clients, name, payload, log_group=group)
+    http = result.http
+    if save is not None:
+        if http is None or not http.content_type.startswith("image/"):
+            raise ConfigError(
+                "the response is not an inline image", hint="RESPONSE_MODE=inline returns images"
+            )
+        save.write_bytes(http.body)
+    if options.json:
+        render.emit_json(
+            {
+                "request_id": result.request_id,
+                "function_error": result.function_error,
+                "payload": result.payload_json
+                if result.payload_json is not None
+                else result.payload.decode(),
+                "report": result.report,
+                "logs": [{"timestamp": e.timestamp, "message": e.message} for e in result.log],
+                "http": {"status": http.status, "headers": http.headers, "body_bytes": len(http.body)}
+                if http
+                else None,
+            }
+        )
+    else:
+        _show(result, http, save)
+    if result.function_error:
+        raise typer.Exit(1)
+
+
+def _show(result: invoke_op.InvokeResult, http, save: Path | None) -> None:
+    status = f"[red]{result.function_error}[/]" if result.function_error else "[green]OK[/]"
+    render.out.print(f"Request {result.request_id}  {status}")
+    if http is not None:
+        render.out.print(f"HTTP {http.status}")
+        for key, value in http.headers.items():
+            render.out.print(f"  {key}: {value}")
+        if http.content_type.startswith("image/"):
+            render.out.print(f"  [dim]({len(http.body):,} bytes of {http.content_type})[/]")
+        elif http.body:
+            render.out.print(f"  {http.body.decode('utf-8', 'replace')}")
+    else:
+        render.out.print(result.payload.decode("utf-8", "replace"))
+    if result.report:
+        r = result.report
+        figures = {
+            "duration": f"{r.duration_ms:.2f} ms",
+            "billed": f"{r.billed_ms:.0f} ms",
+            "memory": f"{r.max_memory_mb:.0f} / {r.memory_mb:.0f} MB",
+        }
+        if r.init_ms is not None:
+            figures["init"] = f"{r.init_ms:.2f} ms (cold start)"
+        render.out.print(render.key_values(figures, title="Report"))
+    if save:
+        render.out.print(f"Saved {save}")
+    render.out.print("[bold underline]Logs[/]")
+    for event in result.log:
+        render.out.print(log_lines.line(event, show_stream=False))

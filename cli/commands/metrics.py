@@ -1,0 +1,88 @@
+"""`resizer metrics`: invocations, errors, throttles, duration percentiles, the Resizer metrics."""
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from cli import context, render
+from cli.errors import handles_errors
+from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from operations import invoke as invoke_op
+from operations import logs as logs_op
+from operations import metrics as metrics_op
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+@handles_errors
+def metrics(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option(help="Start: 10m, 2h, 1d, 1w or ISO 8601.")] = "1h",
+    until: Annotated[str | None, typer.Option(help="End (default now).")] = None,
+    period: Annotated[int | None, typer.Option(help="Seconds per point, a multiple of 60.")] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="Refresh every period (Ctrl-C stops).")
+    ] = False,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    stack: Stack = None,
+    output: Output = None,
+) -> None:
+    """Show the function's metrics over a window, with a sparkline per metric.
+
+    Examples: resizer metrics · resizer metrics --since 1d --period 3600 · resizer metrics -o json
+    """
+    options = common(
+        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
+    )
+    settings = context.settings(options)
+    clients = context.clients(settings)
+    function, _ = invoke_op.target_function(clients, settings.target.stack)
+    while True:
+        start = logs_op.parse_time(since)
+        end = logs_op.parse_time(until) if until else datetime.now(UTC)
+        step = period or metrics_op.default_period(start, end)
+        report = metrics_op.function_metrics(clients, function, start=start, end=end, period=step)
+        if options.json:
+            render.emit_json({**render.plain(report), "error_rate": report.error_rate})
+        else:
+            show(report)
+        if not watch:
+            return
+        time.sleep(max(10, min(step, 60)))
+
+
+def show(report: metrics_op.MetricsReport) -> None:
+    render.out.print(
+        f"[bold]{report.function}[/]  {report.start:%Y-%m-%d %H:%M} .. {report.end:%H:%M} UTC, "
+        f"{report.period} s per point"
+    )
+    table = render.table("metric", "stat", "window", "trend")
+    for series in report.series:
+        table.add_row(
+            series.label, series.stat, _value(series.summary, series.unit), sparkline(series.values)
+        )
+    render.out.print(table)
+    rate = report.error_rate
+    render.out.print(f"error rate: {'-' if rate is None else f'{rate:.2f} %'}")
+
+
+def sparkline(values: list[float]) -> str:
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    return "".join(BARS[min(len(BARS) - 1, int((v - low) / span * (len(BARS) - 1)))] for v in values)
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "Milliseconds":
+        return f"{value:.1f} ms"
+    if unit == "Bytes":
+        return f"{value:,.0f} B"
+    return f"{value:,.0f}"

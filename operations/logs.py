@@ -1,0 +1,269 @@
+"""Logs: the function's CloudWatch Logs, read once or followed, grouped by request.
+
+``events`` pages through FilterLogEvents for a time range and a filter pattern; ``follow``
+keeps polling with a look-back window for late events, de-duplicated by event id, backing off
+when throttled. A missing log group means "no logs yet": nothing is yielded, no error.
+``grouped`` turns a stream of events into one ``RequestLog`` per START..REPORT.
+"""
+
+import json
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from operations.aws import Clients, translated
+from operations.errors import ConfigError
+
+_RELATIVE = re.compile(r"(\d+)\s*(s|m|h|d|w)")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_REQUEST_LINE = re.compile(r"^(START|END|REPORT) RequestId: ([0-9a-fA-F-]{8,})")
+_REPORT_FIELDS = re.compile(r"(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([\d.]+)")
+
+
+def parse_time(text: str, now: datetime | None = None) -> datetime:
+    """'10m', '2h', '1d', '1w' ago, 'now', or an ISO 8601 date/time (UTC unless it says otherwise)."""
+    now = now or datetime.now(UTC)
+    value = text.strip()
+    if value == "now":
+        return now
+    if match := _RELATIVE.fullmatch(value):
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"cannot read the time {text!r}",
+            hint="use 10m, 2h, 1d, 1w, now, or ISO 8601 like 2026-11-29T08:00",
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """One log line."""
+
+    timestamp: datetime
+    message: str
+    stream: str = ""
+    event_id: str = ""
+
+    @property
+    def json(self) -> dict | None:
+        text = self.message.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                return None
+            return value if isinstance(value, dict) else None
+        return None
+
+    @property
+    def request_marker(self) -> tuple[str, str] | None:
+        """('START' | 'END' | 'REPORT', request id) for the runtime's own lines."""
+        match = _REQUEST_LINE.match(self.message)
+        return (match.group(1), match.group(2)) if match else None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The figures of a REPORT line."""
+
+    duration_ms: float
+    billed_ms: float
+    memory_mb: float
+    max_memory_mb: float
+    init_ms: float | None = None
+
+    @classmethod
+    def parse(cls, line: str) -> "Report | None":
+        fields = {name: float(value) for name, value in _REPORT_FIELDS.findall(line)}
+        if "Duration" not in fields:
+            return None
+        return cls(
+            fields["Duration"],
+            fields.get("Billed Duration", 0.0),
+            fields.get("Memory Size", 0.0),
+            fields.get("Max Memory Used", 0.0),
+            fields.get("Init Duration"),
+        )
+
+
+@dataclass
+class RequestLog:
+    """The lines of one request, START to REPORT."""
+
+    request_id: str
+    events: list[LogEvent] = field(default_factory=list)
+
+    @property
+    def report(self) -> Report | None:
+        for event in reversed(self.events):
+            if event.request_marker and event.request_marker[0] == "REPORT":
+                return Report.parse(event.message)
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return self.report is not None
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _event(raw: dict) -> LogEvent:
+    return LogEvent(
+        datetime.fromtimestamp(raw["timestamp"] / 1000, UTC),
+        raw.get("message", "").rstrip("\n"),
+        raw.get("logStreamName", ""),
+        raw.get("eventId", ""),
+    )
+
+
+@translated
+def events(
+    clients: Clients,
+    group: str,
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    pattern: str = "",
+    streams: list[str] | None = None,
+    limit: int | None = None,
+) -> Iterator[LogEvent]:
+    """Every matching event in [start, end], oldest first; nothing when the group does not exist."""
+    from botocore.exceptions import ClientError
+
+    logs = clients.client("logs")
+    query: dict[str, Any] = {"logGroupName": group, "startTime": _millis(start), "interleaved": True}
+    if end is not None:
+        query["endTime"] = _millis(end)
+    if pattern:
+        query["filterPattern"] = pattern
+    if streams:
+        query["logStreamNames"] = streams
+    count = 0
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(**query):
+            for raw in sorted(page.get("events", []), key=lambda e: (e["timestamp"], e.get("eventId", ""))):
+                yield _event(raw)
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "ResourceNotFoundException":
+            return  # no logs yet
+        if code == "InvalidParameterException" and pattern:
+            raise ConfigError(
+                f"invalid filter pattern {pattern!r}: {exc.response['Error']['Message']}"
+            ) from None
+        raise
+
+
+@translated
+def follow(
+    clients: Clients,
+    group: str,
+    *,
+    start: datetime,
+    pattern: str = "",
+    sleep: Callable[[float], None] = time.sleep,
+    poll: float = 1.0,
+    lookback: timedelta = timedelta(seconds=30),
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    stop: Callable[[], bool] = lambda: False,
+) -> Iterator[LogEvent]:
+    """Poll for new events forever (until stop()), de-duplicated, tolerant of late arrivals."""
+    from botocore.exceptions import ClientError
+
+    seen: OrderedDict[str, None] = OrderedDict()
+    since = start
+    delay = poll
+    while not stop():
+        newest = since
+        try:
+            for event in events(clients, group, start=since, pattern=pattern):
+                key = event.event_id or f"{event.stream}:{event.timestamp.isoformat()}:{event.message}"
+                if key in seen:
+                    continue
+                seen[key] = None
+                if len(seen) > 50_000:
+                    seen.popitem(last=False)
+                newest = max(newest, event.timestamp)
+                yield event
+            delay = poll
+        except Exception as exc:  # throttled: back off, then carry on
+            if not _throttled(exc, ClientError):
+                raise
+            delay = min(delay * 2, 30.0)
+        since = max(start, min(newest, clock()) - lookback)
+        sleep(delay)
+
+
+def _throttled(exc: Exception, client_error: type) -> bool:
+    from operations.errors import AwsError
+
+    if isinstance(exc, client_error):
+        return exc.response["Error"]["Code"] in (
+            "ThrottlingException",
+            "Throttling",
+            "TooManyRequestsException",
+        )
+    return isinstance(exc, AwsError) and exc.code in ("ThrottlingException", "Throttling")
+
+
+def grouped(stream: Iterable[LogEvent]) -> Iterator[RequestLog | LogEvent]:
+    """Group lines START..REPORT of each request (per log stream); lines outside one pass through."""
+    open_requests: dict[str, RequestLog] = {}
+    for event in stream:
+        marker = event.request_marker
+        current = open_requests.get(event.stream)
+        if marker and marker[0] == "START":
+            if current is not None:
+                yield current
+            open_requests[event.stream] = RequestLog(marker[1], [event])
+        elif current is not None:
+            current.events.append(event)
+            if marker and marker[0] == "REPORT":
+                yield open_requests.pop(event.stream)
+        else:
+            yield event
+    yield from open_requests.values()
+
+
+@translated
+def request_log(
+    clients: Clients,
+    group: str,
+    request_id: str,
+    *,
+    since: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: float = 15.0,
+) -> RequestLog | None:
+    """The complete lines of one request (START..REPORT), waiting briefly for them to arrive."""
+    deadline = time.monotonic() + timeout
+    while True:
+        markers = list(events(clients, group, start=since, pattern=f'"RequestId: {request_id}"'))
+        start = next((e for e in markers if e.request_marker == ("START", request_id)), None)
+        report = next((e for e in markers if e.request_marker == ("REPORT", request_id)), None)
+        if start and report:
+            lines = events(
+                clients,
+                group,
+                start=start.timestamp,
+                end=report.timestamp + timedelta(milliseconds=1),
+                streams=[start.stream],
+            )
+            for item in grouped(lines):
+                if isinstance(item, RequestLog) and item.request_id == request_id:
+                    return item
+        if time.monotonic() > deadline:
+            return None
+        sleep(0.5)

@@ -1,0 +1,182 @@
+"""Metrics: the function's Lambda metrics and its own ``Resizer`` metrics, in one GetMetricData call.
+
+Each metric comes twice in the same batch: per ``period`` (a series, for a chart or a sparkline)
+and over the whole window (its summary: exact sums, maxima and percentiles, not averages of
+averages). Error codes are discovered with ListMetrics, so each gets its own series.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from operations.aws import Clients, translated
+from operations.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Wanted:
+    key: str
+    label: str
+    namespace: str
+    metric: str
+    stat: str
+    unit: str
+    dimensions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Series:
+    key: str
+    label: str
+    stat: str
+    unit: str
+    timestamps: list[datetime] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    summary: float | None = None
+
+
+@dataclass
+class MetricsReport:
+    function: str
+    start: datetime
+    end: datetime
+    period: int
+    series: list[Series]
+
+    def get(self, key: str) -> Series | None:
+        return next((s for s in self.series if s.key == key), None)
+
+    @property
+    def error_rate(self) -> float | None:
+        """Errors / Invocations over the window, in percent (None with no invocations)."""
+        invocations, errors = self.get("invocations"), self.get("errors")
+        if not invocations or not invocations.summary:
+            return None
+        return 100.0 * (errors.summary or 0.0 if errors else 0.0) / invocations.summary
+
+
+def wanted(function: str) -> list[Wanted]:
+    by_function = (("FunctionName", function),)
+    lam = "AWS/Lambda"
+    return [
+        Wanted("invocations", "Invocations", lam, "Invocations", "Sum", "Count", by_function),
+        Wanted("errors", "Errors", lam, "Errors", "Sum", "Count", by_function),
+        Wanted("throttles", "Throttles", lam, "Throttles", "Sum", "Count", by_function),
+        Wanted("duration_avg", "Duration avg", lam, "Duration", "Average", "Milliseconds", by_function),
+        Wanted("duration_p50", "Duration p50", lam, "Duration", "p50", "Milliseconds", by_function),
+        Wanted("duration_p99", "Duration p99", lam, "Duration", "p99", "Milliseconds", by_function),
+        Wanted("duration_max", "Duration max", lam, "Duration", "Maximum", "Milliseconds", by_function),
+        Wanted(
+            "concurrency",
+            "Concurrent executions",
+            lam,
+            "ConcurrentExecutions",
+            "Maximum",
+            "Count",
+            by_function,
+        ),
+        Wanted("resize_p50", "Resize p50", "Resizer", "ResizeMs", "p50", "Milliseconds", by_function),
+        Wanted("resize_p99", "Resize p99", "Resizer", "ResizeMs", "p99", "Milliseconds", by_function),
+        Wanted("output_bytes", "Output bytes", "Resizer", "OutputBytes", "Sum", "Bytes", by_function),
+    ]
+
+
+@translated
+def function_metrics(
+    clients: Clients, function: str, *, start: datetime, end: datetime | None = None, period: int = 300
+) -> MetricsReport:
+    """The function's metrics between start and end, per period (seconds, a multiple of 60)."""
+    end = end or datetime.now(UTC)
+    if period < 60 or period % 60:
+        raise ConfigError("the period must be a whole number of minutes (60, 300, 3600, ...)")
+    if end <= start:
+        raise ConfigError("the window is empty: --since must be before --until")
+    cloudwatch = clients.client("cloudwatch")
+    metrics = wanted(function) + _error_codes(cloudwatch, function)
+    window = max(60, math.ceil((end - start).total_seconds() / 60) * 60)
+    queries = []
+    for index, item in enumerate(metrics):
+        stat = {
+            "Metric": {
+                "Namespace": item.namespace,
+                "MetricName": item.metric,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in item.dimensions],
+            },
+            "Stat": item.stat,
+        }
+        queries.append({"Id": f"s{index}", "MetricStat": {**stat, "Period": period}, "ReturnData": True})
+        queries.append({"Id": f"t{index}", "MetricStat": {**stat, "Period": window}, "ReturnData": True})
+    results: dict[str, dict] = {}
+    token = None
+    while True:
+        page = cloudwatch.get_metric_data(
+            MetricDataQueries=queries,
+            StartTime=start,
+            EndTime=end,
+            ScanBy="TimestampAscending",
+            **({"NextToken": token} if token else {}),
+        )
+        for result in page["MetricDataResults"]:
+            merged = results.setdefault(result["Id"], {"Timestamps": [], "Values": []})
+            merged["Timestamps"] += result.get("Timestamps", [])
+            merged["Values"] += result.get("Values", [])
+        token = page.get("NextToken")
+        if not token:
+            break
+    series = []
+    for index, item in enumerate(metrics):
+        points = sorted(zip(results[f"s{index}"]["Timestamps"], results[f"s{index}"]["Values"], strict=True))
+        totals = results[f"t{index}"]["Values"]
+        summary = _combine(item.stat, totals) if totals else (0.0 if item.stat == "Sum" else None)
+        series.append(
+            Series(
+                item.key,
+                item.label,
+                item.stat,
+                item.unit,
+                [t for t, _ in points],
+                [v for _, v in points],
+                summary,
+            )
+        )
+    return MetricsReport(function, start, end, period, series)
+
+
+def _combine(stat: str, values: list[float]) -> float:
+    """A whole-window query may still return more than one point (period boundaries)."""
+    if stat == "Sum":
+        return sum(values)
+    if stat in ("Maximum",) or stat.startswith("p"):
+        return max(values)
+    if stat == "Minimum":
+        return min(values)
+    return sum(values) / len(values)
+
+
+def _error_codes(cloudwatch, function: str) -> list[Wanted]:
+    codes = set()
+    for page in cloudwatch.get_paginator("list_metrics").paginate(
+        Namespace="Resizer", MetricName="Errors", Dimensions=[{"Name": "FunctionName", "Value": function}]
+    ):
+        for metric in page["Metrics"]:
+            dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            if "ErrorCode" in dims and len(dims) == 2:
+                codes.add(dims["ErrorCode"])
+    return [
+        Wanted(
+            f"errors_{code}",
+            f"Errors {code}",
+            "Resizer",
+            "Errors",
+            "Sum",
+            "Count",
+            (("FunctionName", function), ("ErrorCode", code)),
+        )
+        for code in sorted(codes)
+    ]
+
+
+def default_period(start: datetime, end: datetime | None = None) -> int:
+    """About 30 points over the window, in whole minutes."""
+    span = ((end or datetime.now(UTC)) - start) / timedelta(seconds=1)
+    return max(60, int(span / 30) // 60 * 60)
