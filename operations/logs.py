@@ -178,23 +178,46 @@ def follow(
     lookback: timedelta = timedelta(seconds=30),
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     stop: Callable[[], bool] = lambda: False,
+    live: bool = False,
 ) -> Iterator[LogEvent]:
-    """Poll for new events forever (until stop()), de-duplicated, tolerant of late arrivals."""
+    """New events until stop(), de-duplicated, tolerant of late arrivals.
+
+    With live=True (for AWS) the events since start are read once, then a StartLiveTail session
+    streams new ones as they are written; when the session ends (AWS closes them after three
+    hours) or the endpoint does not offer it, polling FilterLogEvents takes over.
+    """
     from botocore.exceptions import ClientError
 
     seen: OrderedDict[str, None] = OrderedDict()
+
+    def fresh(event: LogEvent) -> bool:
+        # Live-tail events carry no event id, so the key is what both kinds share.
+        key = f"{event.stream}\0{event.timestamp.isoformat()}\0{event.message}"
+        if key in seen:
+            return False
+        seen[key] = None
+        if len(seen) > 50_000:
+            seen.popitem(last=False)
+        return True
+
     since = start
+    if live:
+        for event in events(clients, group, start=start, pattern=pattern):
+            if fresh(event):
+                since = max(since, event.timestamp)
+                yield event
+        for event in _live_tail(clients, group, pattern, stop):
+            if fresh(event):
+                since = max(since, event.timestamp)
+                yield event
+        since = max(start, since - lookback)
     delay = poll
     while not stop():
         newest = since
         try:
             for event in events(clients, group, start=since, pattern=pattern):
-                key = event.event_id or f"{event.stream}:{event.timestamp.isoformat()}:{event.message}"
-                if key in seen:
+                if not fresh(event):
                     continue
-                seen[key] = None
-                if len(seen) > 50_000:
-                    seen.popitem(last=False)
                 newest = max(newest, event.timestamp)
                 yield event
             delay = poll
@@ -204,6 +227,30 @@ def follow(
             delay = min(delay * 2, 30.0)
         since = max(start, min(newest, clock()) - lookback)
         sleep(delay)
+
+
+def _live_tail(clients: Clients, group: str, pattern: str, stop: Callable[[], bool]) -> Iterator[LogEvent]:
+    """Events from a StartLiveTail session; nothing if the endpoint or the policy does not allow it."""
+    logs = clients.client("logs")
+    try:
+        found = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
+        arn = next(g["arn"] for g in found if g["logGroupName"] == group).removesuffix(":*")
+        query = {"logGroupIdentifiers": [arn], **({"logEventFilterPattern": pattern} if pattern else {})}
+        stream = logs.start_live_tail(**query)["responseStream"]
+    except Exception:  # not offered here (AccessDenied, unknown operation, no such group): poll instead
+        return
+    try:
+        for message in stream:
+            for raw in message.get("sessionUpdate", {}).get("sessionResults", []):
+                yield _event(raw)
+            if stop():
+                return
+    except Exception:  # the session ended or broke: polling takes over
+        return
+    finally:
+        close = getattr(stream, "close", None)
+        if close:
+            close()
 
 
 def _throttled(exc: Exception, client_error: type) -> bool:

@@ -41,7 +41,14 @@ def logs(
     _, log_group = invoke_op.target_function(clients, settings.target.stack)
     start = logs_op.parse_time(since)
     if follow:
-        stream = logs_op.follow(clients, log_group, start=start, pattern=filter_pattern, sleep=time.sleep)
+        stream = logs_op.follow(
+            clients,
+            log_group,
+            start=start,
+            pattern=filter_pattern,
+            sleep=time.sleep,
+            live=clients.endpoint_url is None,  # StartLiveTail on AWS; polling on other endpoints
+        )
     else:
         end = logs_op.parse_time(until) if until else None
         stream = logs_op.events(clients, log_group, start=start, end=end, pattern=filter_pattern)

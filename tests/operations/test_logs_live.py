@@ -1,0 +1,58 @@
+"""logs.follow with StartLiveTail: history first, then the live session, then polling; no duplicates."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from operations import logs
+from operations.aws import Clients
+
+
+@pytest.fixture
+def group(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("logs")
+        client.create_log_group(logGroupName="/aws/lambda/f")
+        client.create_log_stream(logGroupName="/aws/lambda/f", logStreamName="s")
+        yield client
+
+
+def test_live_follow_yields_each_event_once_across_history_live_and_polling(group):
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now + i, "message": f"line {i}"} for i in range(3)]
+    group.put_log_events(logGroupName="/aws/lambda/f", logStreamName="s", logEvents=events)
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 4
+
+    followed = logs.follow(
+        Clients(boto3.Session(region_name="us-east-1")),
+        "/aws/lambda/f",
+        start=datetime.now(UTC) - timedelta(minutes=1),
+        sleep=lambda s: None,
+        stop=stop,
+        live=True,
+    )
+    assert [e.message for e in followed] == ["line 0", "line 1", "line 2"]
+
+
+def test_live_follow_falls_back_to_polling_when_there_is_no_such_group(group):
+    followed = logs.follow(
+        Clients(boto3.Session(region_name="us-east-1")),
+        "/aws/lambda/missing",
+        start=datetime.now(UTC) - timedelta(minutes=1),
+        sleep=lambda s: None,
+        stop=iter([False, True]).__next__,
+        live=True,
+    )
+    assert list(followed) == []
