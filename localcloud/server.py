@@ -52,11 +52,18 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from localcloud import cloudformation, frontdoor, lambda_runtime, moto_lambda
+    from localcloud import cloudformation, frontdoor, lambda_runtime, log_filter, metrics, moto_lambda
 
     urls = cloudformation.LocalUrls(base_url)
     cloudformation.install(urls)
-    runtime = lambda_runtime.Runtime(data_dir, lambda *args: None, endpoint_url=base_url)
+    metrics.install()  # AWS/Lambda and EMF metrics, percentiles
+    log_filter.install()  # real filter patterns in FilterLogEvents
+    runtime = lambda_runtime.Runtime(
+        data_dir,
+        lambda *args: None,
+        endpoint_url=base_url,
+        on_invoked=lambda spec, outcome: metrics.publish_invocation(spec, outcome, runtime=runtime),
+    )
     moto_lambda.install(runtime)
 
     def invoke(arn: str, event: str) -> Any:

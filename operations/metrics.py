@@ -93,6 +93,8 @@ def function_metrics(
         raise ConfigError("the window is empty: --since must be before --until")
     cloudwatch = clients.client("cloudwatch")
     metrics = wanted(function) + _error_codes(cloudwatch, function)
+    # CloudWatch starts periods on whole minutes: align, so one window period spans the window.
+    start = start.replace(second=0, microsecond=0)
     window = max(60, math.ceil((end - start).total_seconds() / 60) * 60)
     queries = []
     for index, item in enumerate(metrics):
