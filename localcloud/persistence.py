@@ -22,6 +22,13 @@ STATE_FILE = "state.pickle"
 FORMAT = 1
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
+_version = 0  # bumped by touch() whenever the state may have changed
+
+
+def touch() -> None:
+    """Note that the state may have changed (a write request, an invocation)."""
+    global _version
+    _version += 1
 
 
 def _defaultdict(d: defaultdict) -> tuple:
@@ -80,11 +87,12 @@ def load(data_dir: Path) -> bool:
 
 
 class Saver:
-    """Saves every ``interval`` seconds in the background, and once more on stop."""
+    """Saves every ``interval`` seconds when something changed, and once more on stop."""
 
     def __init__(self, data_dir: Path, interval: float = 10.0) -> None:
         self.data_dir = data_dir
         self.interval = interval
+        self._saved = _version  # what is on disk (or was just loaded) is current
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="localcloud-saver", daemon=True)
 
@@ -95,9 +103,16 @@ class Saver:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             with contextlib.suppress(Exception):
-                save(self.data_dir)
+                self._save_if_changed()
+
+    def _save_if_changed(self) -> None:
+        version = _version
+        if version != self._saved:  # nothing written, nothing invoked: nothing to save
+            save(self.data_dir)
+            self._saved = version
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
-        save(self.data_dir)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        self._save_if_changed()

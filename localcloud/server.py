@@ -52,7 +52,15 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from localcloud import cloudformation, frontdoor, lambda_runtime, log_filter, metrics, moto_lambda
+    from localcloud import (
+        cloudformation,
+        frontdoor,
+        lambda_runtime,
+        log_filter,
+        metrics,
+        moto_lambda,
+        persistence,
+    )
 
     urls = cloudformation.LocalUrls(base_url)
     cloudformation.install(urls)
@@ -62,7 +70,10 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         data_dir,
         lambda *args: None,
         endpoint_url=base_url,
-        on_invoked=lambda spec, outcome: metrics.publish_invocation(spec, outcome, runtime=runtime),
+        on_invoked=lambda spec, outcome: (
+            persistence.touch(),
+            metrics.publish_invocation(spec, outcome, runtime=runtime),
+        ),
     )
     moto_lambda.install(runtime)
 
@@ -86,6 +97,8 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
 
     def app(environ: dict, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            persistence.touch()  # something may change: the next periodic save writes it
         if path == HEALTH_PATH:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [health]
