@@ -32,6 +32,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from localcloud import patching
+
 _WEBSITE = re.compile(
     r"^https?://(?P<bucket>.+?)\.s3-website[-.][a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
 )
@@ -63,10 +65,7 @@ class LocalUrls:
 
 _lock = threading.Lock()
 _urls: LocalUrls | None = None
-_MISSING = object()
-# (owner, attribute, what owner.__dict__ held before): what uninstall() puts back. Empty when
-# moto is not patched.
-_originals: list[tuple[Any, str, Any]] = []
+_patches = patching.Patches()  # what uninstall() puts back; empty when moto is not patched
 _registered = False  # whether moto's model lookups include localcloud.cfn_resources.MODELS
 
 
@@ -89,20 +88,14 @@ def uninstall() -> None:
     """Give moto back its own behaviour (for tests that need plain moto in the same process)."""
     global _registered, _urls
     with _lock:
-        while _originals:
-            owner, name, original = _originals.pop()
-            if original is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, original)
+        _patches.undo()
         _urls = None
         _registered = False
         _clear_model_caches()
 
 
 def _patch(owner: Any, name: str, value: Any) -> None:
-    _originals.append((owner, name, owner.__dict__.get(name, _MISSING)))
-    setattr(owner, name, value)
+    _patches.set(owner, name, value)
 
 
 def _clear_model_caches() -> None:

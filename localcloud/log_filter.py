@@ -28,9 +28,10 @@ import json
 import math
 import operator
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
+
+from localcloud import patching
 
 Predicate = Callable[[str], bool]
 
@@ -423,9 +424,7 @@ def _delimited_pattern(inner: str) -> Predicate:
 
 # moto -----------------------------------------------------------------------------------------
 
-_lock = threading.Lock()
-_NOTHING = object()
-_originals: list[tuple[Any, str, Any]] = []  # (owner, attribute, what owner.__dict__ held)
+_patches = patching.Patches()
 
 
 def install() -> None:
@@ -441,8 +440,8 @@ def install() -> None:
     from moto.logs.models import LogsBackend
     from moto.logs.utils import EventMessageFilter
 
-    with _lock:
-        if _originals:
+    with _patches.lock:
+        if _patches.active:
             return
 
         def init(self: Any, pattern: str) -> None:
@@ -468,15 +467,9 @@ def install() -> None:
 
 def uninstall() -> None:
     """Give moto back its own filter patterns."""
-    with _lock:
-        while _originals:
-            owner, name, original = _originals.pop()
-            if original is _NOTHING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, original)
+    with _patches.lock:
+        _patches.undo()
 
 
 def _patch(owner: Any, name: str, value: Any) -> None:
-    _originals.append((owner, name, owner.__dict__.get(name, _NOTHING)))
-    setattr(owner, name, value)
+    _patches.set(owner, name, value)

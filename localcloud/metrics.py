@@ -24,11 +24,12 @@ import json
 import logging
 import math
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from localcloud import patching
 
 _SIZES = ("Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes")
 _SIZES += ("Bits", "Kilobits", "Megabits", "Gigabits", "Terabits")
@@ -454,9 +455,7 @@ def get_metric_statistics_response(self: Any) -> Any:
 
 # moto ------------------------------------------------------------------------------------------
 
-_lock = threading.Lock()
-_NOTHING = object()
-_originals: list[tuple[Any, str, Any]] = []  # (owner, attribute, what owner.__dict__ held)
+_patches = patching.Patches()
 _ORIGINAL_GET_METRIC_DATA: list[Callable] = []
 
 
@@ -473,8 +472,8 @@ def install() -> None:
 
     from localcloud import moto_lambda
 
-    with _lock:
-        if _originals:
+    with _patches.lock:
+        if _patches.active:
             return
         _ORIGINAL_GET_METRIC_DATA[:] = [CloudWatchBackend.get_metric_data]
         original_write_log = moto_lambda.write_log
@@ -490,16 +489,10 @@ def install() -> None:
 
 def uninstall() -> None:
     """Give moto back its own metrics, and moto_lambda its own write_log."""
-    with _lock:
-        while _originals:
-            owner, name, original = _originals.pop()
-            if original is _NOTHING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, original)
+    with _patches.lock:
+        _patches.undo()
         _ORIGINAL_GET_METRIC_DATA.clear()
 
 
 def _patch(owner: Any, name: str, value: Any) -> None:
-    _originals.append((owner, name, owner.__dict__.get(name, _NOTHING)))
-    setattr(owner, name, value)
+    _patches.set(owner, name, value)
