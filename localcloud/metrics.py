@@ -318,12 +318,15 @@ def _select(index: Index, namespace: str, name: str, dimensions: list[dict] | No
 
 
 def _periods(data: list, start: datetime, end: datetime, period: int) -> list[tuple[datetime, list]]:
-    """Data by period, [start + k * period, start + (k + 1) * period), only the periods with data."""
+    """Data by period, [start + k * period, start + (k + 1) * period), only the periods with data.
+
+    A period belongs to the answer when it starts before end, and then counts all of its data (as
+    CloudWatch does), including what was published after end within that period."""
     buckets: dict[int, list] = {}
     step = timedelta(seconds=period)
     for md in data:
         at = _naive(md.timestamp)
-        if start <= at < end:
+        if at >= start and start + ((at - start) // step) * step < end:
             buckets.setdefault((at - start) // step, []).append(md)
     return [(start + index * step, buckets[index]) for index in sorted(buckets)]
 

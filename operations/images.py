@@ -19,7 +19,13 @@ from resizer_function.errors import RequestRefused
 from resizer_function.request import parse_path, parse_size
 
 MAX_UPLOAD_BYTES = 30_000_000  # the function's default MAX_SOURCE_BYTES
-UPLOAD_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+UPLOAD_FORMATS = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",  # how Pillow names camera JPEGs that carry a second picture
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Download:
     cache_control: str = ""
 
 
+@translated
 def bucket_of(clients: Clients, stack_name: str) -> str:
     outputs = stack.outputs(stack.require(clients.client("cloudformation"), stack_name))
     if "BucketName" not in outputs:
@@ -89,7 +96,7 @@ def check_upload(key: str, body: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> st
     if len(body) > max_bytes:
         raise ConfigError(f"the image is {len(body):,} bytes, over the {max_bytes:,} limit")
     try:
-        with Image.open(io.BytesIO(body), formats=list(UPLOAD_FORMATS)) as im:
+        with Image.open(io.BytesIO(body), formats=["JPEG", "PNG", "WEBP", "GIF"]) as im:  # JPEG opens MPO
             fmt = im.format or ""
             im.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):

@@ -92,6 +92,7 @@ def resize_event(path: str, *, query: dict[str, str] | None = None, stage: str =
     }
 
 
+@translated
 def target_function(clients: Clients, stack_name: str) -> tuple[str, str]:
     """(function name, log group) from the stack's outputs."""
     outputs = stack.outputs(stack.require(clients.client("cloudformation"), stack_name))

@@ -21,7 +21,10 @@ from operations.errors import ConfigError
 _RELATIVE = re.compile(r"(\d+)\s*(s|m|h|d|w)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _REQUEST_LINE = re.compile(r"^(START|END|REPORT) RequestId: ([0-9a-fA-F-]{8,})")
-_REPORT_FIELDS = re.compile(r"(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([\d.]+)")
+# Anchored on the tab before each field: "Restore Duration" (SnapStart) is not "Duration".
+_REPORT_FIELDS = re.compile(
+    r"(?:^|\t)(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([\d.]+)"
+)
 
 
 def parse_time(text: str, now: datetime | None = None) -> datetime:
@@ -31,7 +34,10 @@ def parse_time(text: str, now: datetime | None = None) -> datetime:
     if value == "now":
         return now
     if match := _RELATIVE.fullmatch(value):
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:
+            raise ConfigError(f"{text!r} is too far back") from None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -150,7 +156,8 @@ def events(
     count = 0
     try:
         for page in logs.get_paginator("filter_log_events").paginate(**query):
-            for raw in sorted(page.get("events", []), key=lambda e: (e["timestamp"], e.get("eventId", ""))):
+            # A stable sort by time keeps the service's order for lines of the same millisecond.
+            for raw in sorted(page.get("events", []), key=lambda e: e["timestamp"]):
                 yield _event(raw)
                 count += 1
                 if limit is not None and count >= limit:
@@ -188,11 +195,14 @@ def follow(
     """
     from botocore.exceptions import ClientError
 
-    seen: OrderedDict[str, None] = OrderedDict()
+    seen: OrderedDict[tuple, None] = OrderedDict()
 
-    def fresh(event: LogEvent) -> bool:
-        # Live-tail events carry no event id, so the key is what both kinds share.
-        key = f"{event.stream}\0{event.timestamp.isoformat()}\0{event.message}"
+    def fresh(event: LogEvent, occurrences: dict[tuple, int]) -> bool:
+        # Live-tail events carry no event id, so the key is what both kinds share, plus which
+        # occurrence of that line it is in its batch: identical lines are distinct events.
+        line = (event.stream, event.timestamp, event.message)
+        occurrences[line] = occurrences.get(line, 0) + 1
+        key = (*line, occurrences[line])
         if key in seen:
             return False
         seen[key] = None
@@ -202,21 +212,24 @@ def follow(
 
     since = start
     if live:
+        history: dict[tuple, int] = {}
         for event in events(clients, group, start=start, pattern=pattern):
-            if fresh(event):
+            if fresh(event, history):
                 since = max(since, event.timestamp)
                 yield event
+        session: dict[tuple, int] = {}
         for event in _live_tail(clients, group, pattern, stop):
-            if fresh(event):
+            if fresh(event, session):
                 since = max(since, event.timestamp)
                 yield event
         since = max(start, since - lookback)
     delay = poll
     while not stop():
         newest = since
+        batch: dict[tuple, int] = {}
         try:
             for event in events(clients, group, start=since, pattern=pattern):
-                if not fresh(event):
+                if not fresh(event, batch):
                     continue
                 newest = max(newest, event.timestamp)
                 yield event
@@ -309,7 +322,7 @@ def request_log(
                 streams=[start.stream],
             )
             for item in grouped(lines):
-                if isinstance(item, RequestLog) and item.request_id == request_id:
+                if isinstance(item, RequestLog) and item.request_id == request_id and item.complete:
                     return item
         if time.monotonic() > deadline:
             return None
