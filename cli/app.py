@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.commands import images
+from cli.commands.console import console
 from cli.commands.deploy import deploy
 from cli.commands.destroy import destroy
 from cli.commands.invoke import invoke, resize
@@ -33,6 +34,7 @@ app.command(rich_help_panel="Function")(resize)
 app.command(rich_help_panel="Function")(logs)
 app.command(rich_help_panel="Function")(metrics)
 app.add_typer(images.app, name="images", rich_help_panel="Images")
+app.command(rich_help_panel="Console")(console)
 
 
 def _version(value: bool) -> None:

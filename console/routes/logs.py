@@ -1,0 +1,88 @@
+"""Logs (/logs): a live tail over Server-Sent Events with operations.logs.follow in a thread, the
+same --since and --filter semantics as `resizer logs`; the page groups lines by request."""
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from console import sse, state
+from console.errors import describe
+from console.features import cli
+from console.routes.overview import is_error
+from console.web import page
+from operations import logs as logs_op
+from operations.errors import OperationError, StackNotFound
+
+router = APIRouter()
+
+
+def shown(event: logs_op.LogEvent) -> str:
+    """The line as the console shows it: a JSON line without its EMF metadata (as the CLI does)."""
+    data = event.json
+    if data is None or "_aws" not in data:
+        return event.message
+    return json.dumps({k: v for k, v in data.items() if k != "_aws"}, default=str)
+
+
+def line(event: logs_op.LogEvent) -> dict[str, Any]:
+    data = event.json
+    marker = event.request_marker
+    request = (
+        marker[1] if marker else str((data or {}).get("request_id") or (data or {}).get("requestId") or "")
+    )
+    return {
+        "time": event.timestamp.isoformat(),
+        "stream": event.stream,
+        "message": shown(event),
+        "marker": list(marker) if marker else None,
+        "request": request,
+        "level": str(data.get("level", "")).upper() if data else ("ERROR" if is_error(event) else ""),
+        "id": event.event_id,
+    }
+
+
+@router.get("/logs", response_class=HTMLResponse, name="logs_page")
+def logs_page(request: Request, since: str = "10m", filter: str = "") -> HTMLResponse:
+    console = state.of(request)
+    problem, group = "", ""
+    try:
+        logs_op.parse_time(since)
+        group = console.workspace.function()[1]
+    except StackNotFound as exc:
+        problem = exc.message
+    except OperationError as exc:
+        problem = exc.message + (f" ({exc.hint})" if exc.hint else "")
+    return page(
+        request,
+        "logs.html",
+        title="Logs",
+        since=since,
+        filter=filter,
+        group=group,
+        problem=problem,
+        stream=f"/logs/stream?{request.url.query}" if request.url.query else "/logs/stream",
+    )
+
+
+@router.get("/logs/stream", name="logs_stream", openapi_extra=cli("logs"))
+def stream(request: Request, since: str = "10m", filter: str = "") -> StreamingResponse:
+    console = state.of(request)
+    start = logs_op.parse_time(since)  # a bad --since is a 400 before the stream starts
+    _, clients = console.workspace.target()
+    group = console.workspace.function()[1]
+
+    def produce(stop: threading.Event, emit: Callable[[str, Any], None]) -> None:
+        try:
+            for event in logs_op.follow(
+                clients, group, start=start, pattern=filter, sleep=stop.wait, stop=stop.is_set
+            ):
+                emit("line", line(event))
+        except OperationError as exc:
+            emit("failure", describe(exc))
+        emit("end", {})
+
+    return sse.response(sse.from_thread(request, produce, name="console-logs"))

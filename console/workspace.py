@@ -1,0 +1,103 @@
+"""The operations target behind every page: settings resolved like the CLI's, one Clients per target.
+
+``settings()`` re-reads resizer.toml on each call (cheap), so the console follows edits to it as
+the CLI does; ``clients()`` keeps one Clients per Target, made by the injectable factory (the
+same Clients.for_target as the CLI, which falls back to the local cloud without credentials).
+Clients creates its boto3 clients lazily from one Session, which is not thread-safe, and pages,
+streams and background runs share it: creating a client is serialised here.
+"""
+
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from console.settings import ConsoleSettings
+from operations import config, images, invoke, stack
+from operations.aws import Clients, Target, aws_errors
+
+
+class Workspace:
+    def __init__(self, settings: ConsoleSettings) -> None:
+        self.console = settings
+        self._clients: dict[Target, Clients] = {}
+        self._lock = threading.Lock()
+        self.image_origins: set[str] = set()  # website origins allowed as img-src by the CSP
+
+    @property
+    def cwd(self) -> Path:
+        return self.console.cwd or Path.cwd()
+
+    def settings(self, parameters: list[str] | None = None) -> config.Settings:
+        return config.load(
+            self.cwd,
+            stack=self.console.stack,
+            region=self.console.region,
+            profile=self.console.profile,
+            endpoint_url=self.console.endpoint_url,
+            parameters=parameters,
+        )
+
+    def clients(self, found: config.Settings | None = None) -> Clients:
+        target = (found or self.settings()).target
+        with self._lock:
+            if target not in self._clients:
+                self._clients[target] = _serialised(self.console.clients_factory(target))
+            return self._clients[target]
+
+    def target(self) -> tuple[config.Settings, Clients]:
+        found = self.settings()
+        return found, self.clients(found)
+
+    def description(self) -> dict:
+        """The stack's description (StackNotFound if there is none); remembers the website origin."""
+        found, clients = self.target()
+        with aws_errors():
+            described = stack.require(clients.client("cloudformation"), found.target.stack)
+        self.remember(stack.outputs(described))
+        return described
+
+    def outputs(self) -> dict[str, str]:
+        return stack.outputs(self.description())
+
+    def function(self) -> tuple[str, str]:
+        """(function name, log group) of the stack, as the CLI's invoke/logs/metrics find them."""
+        found, clients = self.target()
+        with aws_errors():
+            return invoke.target_function(clients, found.target.stack)
+
+    def bucket(self) -> str:
+        found, clients = self.target()
+        with aws_errors():
+            return images.bucket_of(clients, found.target.stack)
+
+    def remember(self, outputs: dict[str, str]) -> None:
+        website = outputs.get("WebsiteUrl", "")
+        parts = urlsplit(website)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            self.image_origins.add(f"{parts.scheme}://{parts.netloc}")
+
+
+def _serialised(clients: Clients) -> Clients:
+    """The same Clients, with client creation behind a lock (boto3 Sessions are not thread-safe)."""
+    if getattr(clients, "_console_serialised", False):
+        return clients
+    lock = threading.RLock()
+    create = clients.client
+
+    def client(service: str, *, retries: bool = True):  # type: ignore[no-untyped-def]
+        with lock:
+            return create(service, retries=retries)
+
+    clients.client = client  # type: ignore[method-assign]
+    clients._console_serialised = True  # type: ignore[attr-defined]
+    return clients
+
+
+def secret_parameters() -> set[str]:
+    """The template's NoEcho parameters (SigningKey): their values are never shown by the console."""
+    from operations import template
+
+    try:
+        return {name for name, spec in template.parameters(template.read()).items() if spec.get("NoEcho")}
+    except Exception:  # an unreadable template hides nothing it cannot name; SigningKey stays hidden
+        return {"SigningKey"}

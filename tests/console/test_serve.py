@@ -1,0 +1,78 @@
+"""`resizer console` and console.app.serve: a real uvicorn on a loopback port."""
+
+import socket
+import threading
+import urllib.request
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app as cli_app
+from cli.commands.console import loopback
+from console.app import ConsoleSettings, bind, serve
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_in_a_thread_until_stopped(tmp_path) -> None:
+    settings = ConsoleSettings(token="t", port=free_port(), cwd=tmp_path)
+    ready, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=serve, args=(settings,), kwargs={"ready": ready, "stop": stop}, daemon=True
+    )
+    thread.start()
+    try:
+        assert ready.wait(15), "the console did not start"
+        with urllib.request.urlopen(f"{settings.url}/login", timeout=5) as reply:
+            assert reply.status == 200 and "Log in" in reply.read().decode()
+            assert reply.headers["X-Frame-Options"] == "DENY" and "server" not in reply.headers
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_a_busy_port_is_an_operation_error() -> None:
+    from operations.errors import OperationError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OperationError, match="cannot listen"):
+            bind("127.0.0.1", taken.getsockname()[1])
+
+
+def test_loopback() -> None:
+    assert loopback("127.0.0.1") and loopback("localhost") and loopback("::1") and loopback("127.1.2.3")
+    assert not loopback("0.0.0.0") and not loopback("192.168.1.10") and not loopback("example.com")
+
+
+def test_the_command_refuses_a_remote_host_without_a_token(monkeypatch) -> None:
+    monkeypatch.delenv("RESIZER_CONSOLE_TOKEN", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["console", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "refusing to listen on 0.0.0.0" in result.output
+    result = runner.invoke(cli_app, ["console", "--host", "0.0.0.0", "--allow-remote"])
+    assert result.exit_code == 2 and "RESIZER_CONSOLE_TOKEN" in result.output
+
+
+def test_the_command_prints_the_url_and_the_token_then_serves(monkeypatch, tmp_path) -> None:
+    import console.app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("RESIZER_CONSOLE_TOKEN", raising=False)
+    served = []
+    monkeypatch.setattr(console.app, "serve", lambda settings, **kw: served.append(settings))
+    result = CliRunner().invoke(cli_app, ["console", "--port", "8099", "--stack", "photos"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8099/" in result.output and "photos" in result.output
+    assert served and served[0].token in result.output and served[0].stack == "photos"
+    help_text = CliRunner().invoke(cli_app, ["--help"]).output
+    assert "Console" in help_text and "console" in help_text
