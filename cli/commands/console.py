@@ -1,44 +1,43 @@
-"""`resizer console`: the web console (console/) over the same operations, on a loopback port.
+"""`resizer console`: the web console, run as its own process (`python -m console`).
 
-The only place cli/ touches console/, and only when the command runs (so `resizer --help` never
-imports FastAPI). The login token is printed once, here; the console never logs or shows it.
+cli/ never imports console/: this command resolves the target as every command does (so a broken
+resizer.toml fails here), then starts the console with the same options; the console prints its
+URL and login token, and enforces its loopback-only default.
 """
 
-import contextlib
-import ipaddress
-import os
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
 
-from cli import context, render
+from cli import context
 from cli.errors import handles_errors
 from cli.options import EndpointUrl, Profile, Region, Stack, common
-from operations.errors import ConfigError
-
-TOKEN_ENV = "RESIZER_CONSOLE_TOKEN"
 
 
-def loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+def launch(argv: list[str]) -> int:
+    """Run the console until it stops; its exit code (Ctrl-C reaches it directly)."""
+    process = subprocess.Popen([sys.executable, "-m", "console", *argv])
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue  # the console got the same Ctrl-C and is shutting down
 
 
 @handles_errors
 def console(
     ctx: typer.Context,
-    host: Annotated[
-        str, typer.Option(help="Address to listen on (loopback unless --allow-remote).")
-    ] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --allow-remote).")] = (
+        "127.0.0.1"
+    ),
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     allow_remote: Annotated[
         bool,
         typer.Option(
-            "--allow-remote", help=f"Allow a non-loopback --host (needs {TOKEN_ENV}; put TLS in front of it)."
+            "--allow-remote",
+            help="Allow a non-loopback --host (needs RESIZER_CONSOLE_TOKEN; put TLS in front).",
         ),
     ] = False,
     profile: Profile = None,
@@ -48,41 +47,20 @@ def console(
 ) -> None:
     """Run the web console: deploy, status, images, invoke, logs and metrics in a browser.
 
-    It listens on 127.0.0.1 and asks for the token printed here (or RESIZER_CONSOLE_TOKEN).
+    It listens on 127.0.0.1 and asks for the token it prints (or RESIZER_CONSOLE_TOKEN).
     Examples: resizer console · resizer console --port 8090 --stack photos
     """
     options = common(ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack)
-    if not loopback(host) and not (allow_remote and os.environ.get(TOKEN_ENV)):
-        raise ConfigError(
-            f"refusing to listen on {host}: the console only listens on loopback by default",
-            hint=f"pass --allow-remote and set {TOKEN_ENV} (and serve it behind TLS) to listen there",
-        )
-    if not 0 < port < 65536:
-        raise ConfigError(f"--port {port} is not a TCP port")
-    found = context.settings(options)  # a broken resizer.toml fails here, before anything listens
-    clients = context.clients(found)
-    from console.app import ConsoleSettings, serve
-
-    settings = ConsoleSettings(
-        host=host,
-        port=port,
-        stack=options.stack,
-        region=options.region,
-        profile=options.profile,
-        endpoint_url=options.endpoint_url,
-    )
-    where = clients.endpoint_url or "AWS"
-    render.out.print(
-        f"Console for stack [bold]{found.target.stack}[/] "
-        f"({clients.session.region_name or 'no region'}, {where})"
-    )
-    render.out.print(f"Open [bold]{settings.url}/[/] and log in with the token:")
-    if os.environ.get(TOKEN_ENV):
-        render.out.print(f"  (the value of {TOKEN_ENV})")
-    else:
-        render.out.print(f"  {settings.token}", highlight=False)
-    if not loopback(host):
-        render.note("Listening beyond loopback over plain HTTP: put a TLS proxy in front of it.")
-    render.out.print("[dim]Ctrl-C stops the console.[/]")
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(settings)
+    context.settings(options)  # a broken resizer.toml fails here, before anything listens
+    argv = ["--host", host, "--port", str(port)] + (["--allow-remote"] if allow_remote else [])
+    for flag, value in (
+        ("--stack", options.stack),
+        ("--region", options.region),
+        ("--profile", options.profile),
+        ("--endpoint-url", options.endpoint_url),
+    ):
+        if value:
+            argv += [flag, value]
+    code = launch(argv)
+    if code:
+        raise typer.Exit(code)

@@ -1,7 +1,14 @@
 """`resizer up`: the local cloud, the deployed stack and a sample photo, until Ctrl-C."""
 
+import contextlib
+import os
+import secrets
 import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +31,12 @@ def up(
         Path, typer.Option(help="Where the local cloud keeps its state.")
     ] = local.DEFAULT_DATA_DIR,
     reset: Annotated[bool, typer.Option("--reset", help="Start from an empty local cloud.")] = False,
+    console_port: Annotated[
+        int, typer.Option(envvar="RESIZER_CONSOLE_PORT", help="Port of the web console next to it.")
+    ] = 8080,
+    with_console: Annotated[
+        bool, typer.Option("--console/--no-console", help="Start the web console.")
+    ] = True,
 ) -> None:
     """Run the whole service on this machine: a local AWS endpoint, the stack, a sample photo.
 
@@ -36,6 +49,7 @@ def up(
         render.out.print(f"{running.message}; nothing to start.")
         render.out.print("Use it: resizer status")
         return
+    console = None
     try:
         render.out.print(f"Local cloud listening on [bold]{handle.endpoint_url}[/] (state in {data})")
         ready = None
@@ -52,12 +66,38 @@ def up(
                     stack_events.show([event], False, "")
         if ready:
             show_ready(ready)
+        if with_console:
+            console = start_console(handle.endpoint_url, console_port)
         render.out.print("[dim]Ctrl-C stops the local cloud.[/]")
         threading.Event().wait()
     except KeyboardInterrupt:
         render.out.print("Stopping the local cloud...")
     finally:
+        if console is not None:
+            console.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                console.wait(timeout=10)
         handle.stop()
+
+
+def start_console(endpoint_url: str, port: int) -> subprocess.Popen | None:
+    """The web console (its own process) on 127.0.0.1:port, targeting the local cloud."""
+    token = secrets.token_urlsafe(24)
+    argv = ["--quiet", "--port", str(port), "--endpoint-url", endpoint_url, "--region", local.LOCAL_REGION]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console", *argv],
+        env={**os.environ, "RESIZER_CONSOLE_TOKEN": token},
+        start_new_session=True,  # Ctrl-C here stops it through terminate(), after the local cloud's save
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            render.out.print(f"console   http://127.0.0.1:{port}/  (token: {token})")
+            return process
+        time.sleep(0.2)
+    render.error(f"the console did not start on port {port}", "choose another with --console-port")
+    process.terminate()
+    return None
 
 
 def _interrupt(*_: object) -> None:

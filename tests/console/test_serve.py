@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app as cli_app
-from cli.commands.console import loopback
+from console.__main__ import loopback
+from console.__main__ import main as console_main
 from console.app import ConsoleSettings, bind, serve
 
 
@@ -51,28 +52,47 @@ def test_loopback() -> None:
     assert not loopback("0.0.0.0") and not loopback("192.168.1.10") and not loopback("example.com")
 
 
-def test_the_command_refuses_a_remote_host_without_a_token(monkeypatch) -> None:
+def test_the_console_refuses_a_remote_host_without_a_token(monkeypatch, capsys) -> None:
     monkeypatch.delenv("RESIZER_CONSOLE_TOKEN", raising=False)
-    runner = CliRunner()
-    result = runner.invoke(cli_app, ["console", "--host", "0.0.0.0"])
-    assert result.exit_code == 2 and "refusing to listen on 0.0.0.0" in result.output
-    result = runner.invoke(cli_app, ["console", "--host", "0.0.0.0", "--allow-remote"])
-    assert result.exit_code == 2 and "RESIZER_CONSOLE_TOKEN" in result.output
+    assert console_main(["--host", "0.0.0.0"]) == 2
+    assert "refusing to listen on 0.0.0.0" in capsys.readouterr().err
+    assert console_main(["--host", "0.0.0.0", "--allow-remote"]) == 2
+    assert "RESIZER_CONSOLE_TOKEN" in capsys.readouterr().err
 
 
-def test_the_command_prints_the_url_and_the_token_then_serves(monkeypatch, tmp_path) -> None:
+def test_the_console_prints_the_url_and_the_token_then_serves(monkeypatch, capsys, tmp_path) -> None:
     import console.app
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("RESIZER_CONSOLE_TOKEN", raising=False)
     served = []
     monkeypatch.setattr(console.app, "serve", lambda settings, **kw: served.append(settings))
+    assert console_main(["--port", "8099", "--stack", "photos"]) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8099/" in out
+    assert served and served[0].token in out and served[0].stack == "photos"
+
+
+def test_the_command_starts_the_console_process_with_its_options(monkeypatch, tmp_path) -> None:
+    from cli.commands import console as command
+
+    monkeypatch.chdir(tmp_path)
+    launched = []
+    monkeypatch.setattr(command, "launch", lambda argv: launched.append(argv) or 0)
     result = CliRunner().invoke(cli_app, ["console", "--port", "8099", "--stack", "photos"])
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:8099/" in result.output and "photos" in result.output
-    assert served and served[0].token in result.output and served[0].stack == "photos"
+    assert launched == [["--host", "127.0.0.1", "--port", "8099", "--stack", "photos"]]
+    monkeypatch.setattr(command, "launch", lambda argv: 2)
+    assert CliRunner().invoke(cli_app, ["console", "--host", "0.0.0.0"]).exit_code == 2
     help_text = CliRunner().invoke(cli_app, ["--help"]).output
     assert "Console" in help_text and "console" in help_text
+
+
+def test_cli_never_imports_console() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, cli.app; print(any(m == 'console' or m.startswith('console.') for m in sys.modules))"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
