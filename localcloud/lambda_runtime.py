@@ -128,11 +128,13 @@ class Worker:
         data = message.encode()
         started = time.perf_counter()
         os.write(self._to_child, len(data).to_bytes(4, "big") + data)
-        lines = [f"START RequestId: {request_id} Version: $LATEST"]
+        began = _now_ms()
+        lines = [(began, f"START RequestId: {request_id} Version: $LATEST")]
         init_ms, self.init_ms = self.init_ms, None
         if init_ms is not None:
             runtime = self.spec.runtime.replace("python", "python:")
-            lines = [f"INIT_START Runtime Version: {runtime} (localcloud)", *self.init_logs, *lines]
+            init = [(began, f"INIT_START Runtime Version: {runtime} (localcloud)")]
+            lines = init + [(began, line) for line in self.init_logs] + lines
         try:
             result = self._receive(time.monotonic() + self.spec.timeout_s)
         except WorkerDied:
@@ -140,17 +142,19 @@ class Worker:
             self.stop()
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             message = f"Task timed out after {self.spec.timeout_s:.2f} seconds"
-            lines += [f"{stamp} {request_id} {message}", f"END RequestId: {request_id}"]
-            lines.append(self._report(request_id, elapsed, 0, init_ms, "\tStatus: timeout"))
+            now = _now_ms()
+            lines += [(now, f"{stamp} {request_id} {message}"), (now, f"END RequestId: {request_id}")]
+            lines.append((now, self._report(request_id, elapsed, 0, init_ms, "\tStatus: timeout")))
             self._write_log(lines)
             payload = json.dumps(
                 {"errorMessage": f"{stamp} {request_id} {message}", "errorType": "Sandbox.Timedout"}
             )
             return self._outcome(request_id, payload.encode(), "Unhandled", lines, elapsed, 0, init_ms, True)
         self.last_used = time.monotonic()
-        lines += [line for _, line in result["logs"]]
-        lines.append(f"END RequestId: {request_id}")
-        lines.append(self._report(request_id, result["duration_ms"], result["max_memory_mb"], init_ms))
+        lines += [(max(began, stamp), line) for stamp, line in result["logs"]]  # when the handler wrote it
+        now = max(_now_ms(), lines[-1][0])
+        lines.append((now, f"END RequestId: {request_id}"))
+        lines.append((now, self._report(request_id, result["duration_ms"], result["max_memory_mb"], init_ms)))
         self._write_log(lines)
         error = "Unhandled" if result["error"] else None
         return self._outcome(
@@ -168,7 +172,7 @@ class Worker:
             request_id,
             payload,
             error,
-            lines,
+            [line for _, line in lines],
             duration,
             max(1, math.ceil(duration)),
             self.spec.memory_mb,
@@ -189,9 +193,8 @@ class Worker:
             report += f"Init Duration: {init_ms:.2f} ms\t"
         return report + extra
 
-    def _write_log(self, lines: list[str]) -> None:
-        now = int(time.time() * 1000)
-        self.log(self.spec.log_group, self.stream, [(now, line) for line in lines])
+    def _write_log(self, lines: list[tuple[int, str]]) -> None:
+        self.log(self.spec.log_group, self.stream, lines)
 
     def _receive(self, deadline: float) -> dict:
         header = self._read(4, deadline)
@@ -372,6 +375,10 @@ class Runtime:
             }
         )
         return env
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _bytes_io(data: bytes) -> Any:
