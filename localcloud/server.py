@@ -97,6 +97,11 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
 
     def app(environ: dict, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        refusal = refused(environ, api=path != HEALTH_PATH and not door.handles(path))
+        if refusal:
+            body = json.dumps({"__type": "AccessDeniedException", "message": refusal}).encode()
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [body]
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             persistence.touch()  # something may change: the next periodic save writes it
         if path == HEALTH_PATH:
@@ -107,6 +112,27 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         return aws(environ, start_response)
 
     return LocalCloud(base_url, data_dir, app, runtime)
+
+
+def refused(environ: dict, *, api: bool) -> str:
+    """Why a request must not reach the local cloud ('' when it may).
+
+    The endpoint has no real credentials, so what keeps other software out is that only this
+    machine's SDKs talk to it: a loopback Host (a DNS-rebinding page has another), and for the
+    AWS API a signed request (Authorization header or presigned query) with no browser Origin,
+    so a web page cannot forge a form POST into a bucket (the website and API stage paths stay
+    public, as on AWS).
+    """
+    host = environ.get("HTTP_HOST", "127.0.0.1").lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name not in ("127.0.0.1", "localhost", "[::1]") and not name.endswith(".localhost"):
+        return f"the local cloud only answers requests for 127.0.0.1 or localhost, not {host}"
+    if api and environ.get("HTTP_ORIGIN"):
+        return "the local cloud's AWS API does not take requests from web pages"
+    signed = environ.get("HTTP_AUTHORIZATION") or "X-Amz-Signature=" in environ.get("QUERY_STRING", "")
+    if api and not signed:
+        return "unsigned request: use an AWS SDK or the AWS CLI (any credentials work locally)"
+    return ""
 
 
 def start(

@@ -1,6 +1,7 @@
 """Login and logout pages: the token form, the session cookie, and revoking it."""
 
 import logging
+import time
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -9,6 +10,7 @@ from console import security, state
 from console.web import page
 
 log = logging.getLogger("resizer.console")
+THROTTLE_DELAY_S = 1.0  # per attempt, once too many have failed within a minute
 router = APIRouter()
 
 
@@ -39,12 +41,14 @@ def login_page(request: Request, next: str = "/") -> Response:
 def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
     sessions = state.of(request).sessions
     client = request.client.host if request.client else "?"
-    if sessions.throttled():
-        log.warning("console login refused (too many failures) from %s", client)
-        return _form(request, next, 429, "Too many failed attempts: wait a minute and try again.")
+    throttled = sessions.throttled()
+    if throttled:  # slow guessing down, but never lock the owner of the right token out
+        time.sleep(THROTTLE_DELAY_S)
     if not sessions.token_matches(token):
         sessions.failed()
         log.warning("failed console login from %s", client)
+        if throttled:
+            return _form(request, next, 429, "Too many failed attempts: wait a minute and try again.")
         return _form(request, next, 401, "That is not the console's token.")
     _, cookie = sessions.new()
     response = RedirectResponse(security.safe_next(next), status_code=303)

@@ -147,7 +147,13 @@ def test_another_token_or_secret_invalidates_sessions(cloud) -> None:
     assert security.Sessions("a", b"t").read(cookie) is None
 
 
-def test_failed_logins_are_throttled(anonymous: TestClient) -> None:
+def test_failed_logins_are_throttled_but_the_right_token_still_gets_in(
+    anonymous: TestClient, monkeypatch
+) -> None:
+    from console.routes import auth
+
+    delays = []
+    monkeypatch.setattr(auth.time, "sleep", delays.append)
     form = anonymous.get("/login")
     login_csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
     codes = [
@@ -155,7 +161,9 @@ def test_failed_logins_are_throttled(anonymous: TestClient) -> None:
         for _ in range(security.MAX_FAILURES + 1)
     ]
     assert codes[-1] == 429 and codes[0] == 401
-    assert anonymous.post("/login", data={"token": TOKEN, "csrf_token": login_csrf}).status_code == 429
+    assert delays == [auth.THROTTLE_DELAY_S], "only the attempt after too many failures waits"
+    right = anonymous.post("/login", data={"token": TOKEN, "csrf_token": login_csrf}, follow_redirects=False)
+    assert right.status_code == 303, "a flood of wrong tokens must not lock the owner out"
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/api/features", "/static/console.css", "/nowhere"])

@@ -287,3 +287,27 @@ def test_a_restart_keeps_the_stack_and_the_images(tmp_path_factory):
         plan = next(e for e in events if hasattr(e, "no_changes"))
         assert plan.no_changes, "an unchanged stack is not redeployed after a restart"
     shutil.rmtree(data)
+
+
+def test_a_web_page_cannot_write_into_a_bucket(cloud):
+    bucket = cloud.outputs["BucketName"]
+    forged = urllib.request.Request(
+        f"{cloud.endpoint_url}/{bucket}/planted.html",
+        data=b"<script>alert(1)</script>",
+        method="PUT",
+        headers={"Origin": "https://evil.example", "Content-Type": "text/html"},
+    )
+    status, _, body, _ = fetch_request(forged)
+    assert status == 403 and b"web pages" in body
+    unsigned = urllib.request.Request(f"{cloud.endpoint_url}/{bucket}/planted.html", data=b"x", method="PUT")
+    assert fetch_request(unsigned)[0] == 403
+    keys = {o["Key"] for o in client(cloud, "s3").list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert "planted.html" not in keys
+
+
+def fetch_request(request: urllib.request.Request) -> tuple[int, Any, bytes, str]:
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, reply.headers, reply.read(), reply.url
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read(), request.full_url
