@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -18,14 +19,19 @@ STATUS_STYLES = (("FAILED", "bold red"), ("ROLLBACK", "yellow"), ("COMPLETE", "g
 ACTION_STYLES = {"Add": "green", "Modify": "yellow", "Remove": "red"}
 
 
+def safe(value: object) -> str:
+    """Text from users or AWS (keys, reasons, messages), made inert for rich markup."""
+    return escape(str(value))
+
+
 def error(message: str, hint: str = "") -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {safe(message)}", highlight=False)
     if hint:
-        err.print(f"[dim]hint:[/] {hint}")
+        err.print(f"[dim]hint:[/] {safe(hint)}")
 
 
 def note(message: str) -> None:
-    err.print(f"[dim]{message}[/]")
+    err.print(f"[dim]{safe(message)}[/]")
 
 
 def plain(value: Any) -> Any:

@@ -97,9 +97,12 @@ class Clients:
             attempts = {"mode": "standard"} if retries else {"total_max_attempts": 1}
             config = Config(retries=attempts, read_timeout=70 if service == "lambda" else 60)
             with aws_errors():
-                self._cache[key] = self.session.client(
-                    service, region_name=self.region, endpoint_url=self.endpoint_url, config=config
-                )
+                try:
+                    self._cache[key] = self.session.client(
+                        service, region_name=self.region, endpoint_url=self.endpoint_url, config=config
+                    )
+                except ValueError as exc:  # botocore's word for a malformed endpoint URL
+                    raise errors.ConfigError(f"invalid endpoint URL {self.endpoint_url!r}: {exc}") from None
         return self._cache[key]
 
     def is_local_cloud(self) -> bool:

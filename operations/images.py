@@ -127,6 +127,7 @@ def put(clients: Clients, bucket: str, key: str, body: bytes, *, overwrite: bool
 def get(clients: Clients, bucket: str, key: str) -> Download:
     from botocore.exceptions import ClientError
 
+    _require_key(key)
     try:
         found = clients.client("s3").get_object(Bucket=bucket, Key=key)
     except ClientError as exc:
@@ -140,6 +141,7 @@ def get(clients: Clients, bucket: str, key: str) -> Download:
 @translated
 def remove(clients: Clients, bucket: str, key: str) -> None:
     """Delete one object (an original's derived sizes stay until purged)."""
+    _require_key(key)
     s3 = clients.client("s3")
     from botocore.exceptions import ClientError
 
@@ -150,6 +152,11 @@ def remove(clients: Clients, bucket: str, key: str) -> None:
             raise NotFound(f"no object {key!r} in {bucket}") from None
         raise
     s3.delete_object(Bucket=bucket, Key=key)
+
+
+def _require_key(key: str) -> None:
+    if not key or key.endswith("/"):
+        raise ConfigError(f"{key!r} is not an object key", hint="e.g. photos/cat.jpg or 300x200/cat.jpg")
 
 
 @translated

@@ -24,7 +24,7 @@ from typing import Any
 
 import resizer_function
 from operations.aws import Clients, translated
-from operations.errors import NotFound, PackagingFailed
+from operations.errors import ConfigError, NotFound, PackagingFailed
 
 FUNCTION_DIR = Path(resizer_function.__file__).parent
 REQUIREMENTS = FUNCTION_DIR / "requirements.txt"
@@ -78,7 +78,7 @@ class Published:
 def build(platform: str, *, cache_dir: Path | None = None, out_dir: Path | None = None) -> Artifact:
     """Build (or rebuild byte for byte) the function's zip for ``platform``, one of PLATFORMS."""
     if platform not in PLATFORMS:
-        raise PackagingFailed(f"unknown platform {platform!r}", hint=f"use one of: {', '.join(PLATFORMS)}")
+        raise ConfigError(f"unknown platform {platform!r}", hint=f"use one of: {', '.join(PLATFORMS)}")
     cache = cache_dir or Path(os.environ.get("RESIZER_CACHE_DIR") or Path.home() / ".cache" / "resizer")
     try:
         deps = _dependencies(platform, cache / "deps")

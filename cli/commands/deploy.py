@@ -77,7 +77,10 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
     for change in planned.changes:
         style = render.ACTION_STYLES.get(change.action, "")
         changes.add_row(
-            f"[{style}]{change.action}[/]", change.logical_id, change.resource_type, change.replacement
+            f"[{style}]{change.action}[/]",
+            render.safe(change.logical_id),
+            change.resource_type,
+            change.replacement,
         )
     if planned.changes:
         render.out.print(changes)

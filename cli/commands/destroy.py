@@ -40,9 +40,9 @@ def destroy(
         render.emit_json({"event": "plan", **render.plain(planned)})
     else:
         for item in planned.deleted:
-            render.out.print(f"[red]delete[/] {item}")
+            render.out.print(f"[red]delete[/] {render.safe(item)}")
         for item in planned.kept:
-            render.out.print(f"[green]keep[/]   {item}")
+            render.out.print(f"[green]keep[/]   {render.safe(item)}")
     if not yes:
         if not sys.stdin.isatty():
             raise Cancelled(
@@ -60,4 +60,4 @@ def destroy(
     if settled and not options.json:
         render.out.print(f"[green]Destroyed[/] {planned.stack}.")
         for item in planned.kept:
-            render.out.print(f"Kept {item}.")
+            render.out.print(f"Kept {render.safe(item)}.")

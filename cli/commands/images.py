@@ -44,7 +44,10 @@ def ls(
     table = render.table("key", "bytes", "modified", "kind")
     for item in found:
         table.add_row(
-            item.key, f"{item.size:,}", f"{item.last_modified:%Y-%m-%d %H:%M}", item.spec or "original"
+            render.safe(item.key),
+            f"{item.size:,}",
+            f"{item.last_modified:%Y-%m-%d %H:%M}",
+            render.safe(item.spec) or "original",
         )
     render.out.print(table)
     render.note(f"{len(found)} object(s) in {bucket}")
@@ -75,7 +78,7 @@ def put(
     if options.json:
         render.emit_json(stored)
     else:
-        render.out.print(f"Uploaded {stored.key} ({stored.size:,} bytes) to {bucket}")
+        render.out.print(f"Uploaded {render.safe(stored.key)} ({stored.size:,} bytes) to {bucket}")
 
 
 @app.command("get")
@@ -104,7 +107,9 @@ def get(
             {"key": key, "file": str(target), "bytes": len(found.body), "content_type": found.content_type}
         )
     else:
-        render.out.print(f"Wrote {target} ({len(found.body):,} bytes, {found.content_type})")
+        render.out.print(
+            f"Wrote {render.safe(target)} ({len(found.body):,} bytes, {render.safe(found.content_type)})"
+        )
 
 
 @app.command("rm")
@@ -126,7 +131,7 @@ def rm(
     if options.json:
         render.emit_json({"deleted": key})
     else:
-        render.out.print(f"Deleted {key}")
+        render.out.print(f"Deleted {render.safe(key)}")
 
 
 @app.command("purge")
@@ -151,4 +156,4 @@ def purge(
     if options.json:
         render.emit_json({"spec": spec, "deleted": count})
     else:
-        render.out.print(f"Purged {count} object(s) of size {spec}")
+        render.out.print(f"Purged {count} object(s) of size {render.safe(spec)}")

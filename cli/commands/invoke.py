@@ -113,11 +113,11 @@ def _show(result: invoke_op.InvokeResult, http, save: Path | None) -> None:
     if http is not None:
         render.out.print(f"HTTP {http.status}")
         for key, value in http.headers.items():
-            render.out.print(f"  {key}: {value}")
+            render.out.print(f"  {render.safe(key)}: {render.safe(value)}")
         if http.content_type.startswith("image/"):
-            render.out.print(f"  [dim]({len(http.body):,} bytes of {http.content_type})[/]")
+            render.out.print(f"  [dim]({len(http.body):,} bytes of {render.safe(http.content_type)})[/]")
         elif http.body:
-            render.out.print(f"  {http.body.decode('utf-8', 'replace')}")
+            render.out.print(f"  {render.safe(http.body.decode('utf-8', 'replace'))}")
     else:
         render.out.print(result.payload.decode("utf-8", "replace"))
     if result.report:
@@ -131,7 +131,7 @@ def _show(result: invoke_op.InvokeResult, http, save: Path | None) -> None:
             figures["init"] = f"{r.init_ms:.2f} ms (cold start)"
         render.out.print(render.key_values(figures, title="Report"))
     if save:
-        render.out.print(f"Saved {save}")
+        render.out.print(f"Saved {render.safe(save)}")
     render.out.print("[bold underline]Logs[/]")
     for event in result.log:
         render.out.print(log_lines.line(event, show_stream=False))

@@ -44,7 +44,7 @@ def metrics(
     while True:
         start = logs_op.parse_time(since)
         end = logs_op.parse_time(until) if until else datetime.now(UTC)
-        step = period or metrics_op.default_period(start, end)
+        step = metrics_op.default_period(start, end) if period is None else period
         report = metrics_op.function_metrics(clients, function, start=start, end=end, period=step)
         if options.json:
             render.emit_json({**render.plain(report), "error_rate": report.error_rate})

@@ -23,12 +23,12 @@ def show(events: Iterable, as_json: bool, waiting: str) -> Settled | None:
             elif as_json:
                 render.emit_json({"event": type(event).__name__.lower(), **render.plain(event)})
             else:
-                render.out.print(f"[dim]removed[/] {event.what}")
+                render.out.print(f"[dim]removed[/] {render.safe(event.what)}")
     return settled
 
 
 def line(event: StackEvent) -> str:
-    reason = f"  [dim]{event.reason}[/]" if event.reason else ""
+    reason = f"  [dim]{render.safe(event.reason)}[/]" if event.reason else ""
     return (
         f"[dim]{event.timestamp:%H:%M:%S}[/]  {event.logical_id:<24} [dim]{event.resource_type:<32}[/] "
         f"{render.styled_status(event.status)}{reason}"

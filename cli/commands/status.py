@@ -31,7 +31,7 @@ def status(
         return
     render.out.print(
         f"[bold]{result.stack}[/]  {render.styled_status(result.status)}"
-        + (f"  [dim]{result.reason}[/]" if result.reason else "")
+        + (f"  [dim]{render.safe(result.reason)}[/]" if result.reason else "")
         + (f"  [dim]updated {result.updated:%Y-%m-%d %H:%M:%S %Z}[/]" if result.updated else "")
     )
     if result.outputs:
@@ -55,5 +55,5 @@ def status(
         )
     resources = render.table("resource", "type", "status", title="Resources")
     for r in result.resources:
-        resources.add_row(r.logical_id, r.resource_type, render.styled_status(r.status))
+        resources.add_row(render.safe(r.logical_id), r.resource_type, render.styled_status(r.status))
     render.out.print(resources)
