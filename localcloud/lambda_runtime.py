@@ -153,18 +153,22 @@ class Worker:
         self.last_used = time.monotonic()
         lines += [(max(began, stamp), line) for stamp, line in result["logs"]]  # when the handler wrote it
         now = max(_now_ms(), lines[-1][0])
+        payload, error, extra = result["payload"].encode(), "Unhandled" if result["error"] else None, ""
+        if result["max_memory_mb"] > self.spec.memory_mb:
+            # Lambda kills a sandbox that outgrows its memory; the worker is measured after the
+            # call, so it is stopped now and the call reported as AWS reports it.
+            self.stop()
+            killed = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+            lines.append((now, f"{killed}\nRuntime.OutOfMemory"))
+            payload = json.dumps({"errorType": "Runtime.OutOfMemory", "errorMessage": killed}).encode()
+            error, extra = "Unhandled", "\tStatus: error\tError Type: Runtime.OutOfMemory"
         lines.append((now, f"END RequestId: {request_id}"))
-        lines.append((now, self._report(request_id, result["duration_ms"], result["max_memory_mb"], init_ms)))
+        lines.append(
+            (now, self._report(request_id, result["duration_ms"], result["max_memory_mb"], init_ms, extra))
+        )
         self._write_log(lines)
-        error = "Unhandled" if result["error"] else None
         return self._outcome(
-            request_id,
-            result["payload"].encode(),
-            error,
-            lines,
-            result["duration_ms"],
-            result["max_memory_mb"],
-            init_ms,
+            request_id, payload, error, lines, result["duration_ms"], result["max_memory_mb"], init_ms
         )
 
     def _outcome(self, request_id, payload, error, lines, duration, max_memory, init_ms, timed_out=False):

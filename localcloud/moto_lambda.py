@@ -6,8 +6,8 @@ maps the outcome to Lambda's API: the payload, ``X-Amz-Function-Error: Unhandled
 tail for ``LogType=Tail``, and ``TooManyRequestsException`` (HTTP 429) when throttled.
 """
 
-import contextlib
 import threading
+import time
 from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
@@ -61,6 +61,13 @@ def install(runtime: lambda_runtime.Runtime) -> None:
 
 
 def _quietly(runtime: lambda_runtime.Runtime, spec: Any, fn: Any, event: str) -> None:
-    # An async invoke that is throttled would be retried by Lambda; locally it is dropped.
-    with contextlib.suppress(lambda_runtime.Throttled):
-        runtime.invoke(spec, fn.code_bytes, event, fn.region)
+    """An asynchronous invoke: a throttled one is retried with backoff, as Lambda's event queue does
+    (for a few seconds here rather than up to six hours)."""
+    for delay in (1, 2, 4, 8, None):
+        try:
+            runtime.invoke(spec, fn.code_bytes, event, fn.region)
+            return
+        except lambda_runtime.Throttled:
+            if delay is None:
+                return
+            time.sleep(delay)

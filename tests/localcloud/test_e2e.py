@@ -311,3 +311,26 @@ def fetch_request(request: urllib.request.Request) -> tuple[int, Any, bytes, str
             return reply.status, reply.headers, reply.read(), reply.url
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read(), request.full_url
+
+
+def test_a_function_that_outgrows_its_memory_is_killed_as_lambda_does(cloud):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "hog.py", "def handler(event, context):\n    data = b'x' * (300 << 20)\n    return len(data)\n"
+        )
+    lam = client(cloud, "lambda")
+    role = client(cloud, "iam").create_role(RoleName="hog", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam.create_function(
+        FunctionName="hog",
+        Runtime="python3.12",
+        Role=role,
+        Handler="hog.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        MemorySize=128,
+    )
+    reply = lam.invoke(FunctionName="hog", Payload=b"{}", LogType="Tail")
+    assert reply["FunctionError"] == "Unhandled"
+    assert json.loads(reply["Payload"].read())["errorType"] == "Runtime.OutOfMemory"
+    tail = base64.b64decode(reply["LogResult"]).decode()
+    assert "Runtime.OutOfMemory" in tail and "Memory Size: 128 MB" in tail
