@@ -4,6 +4,8 @@ They are accepted before the command (``resizer --region eu-west-1 status``) and
 (``resizer status --region eu-west-1``); the latter wins.
 """
 
+import functools
+import inspect
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Annotated
@@ -62,3 +64,39 @@ def common(ctx: typer.Context, **given: object) -> Common:
     """Merge a command's options over the ones given before the command."""
     base = ctx.obj if isinstance(ctx.obj, Common) else None
     return Common(**given).over(base)  # type: ignore[arg-type]
+
+
+_TARGET_OPTIONS = {"profile": Profile, "region": Region, "endpoint_url": EndpointUrl, "stack": Stack}
+
+
+def targeted(*, output: bool = True):
+    """Give a command the AWS-target options (and --output) and pass them merged as `options`.
+
+    The command declares ``options: Common`` instead of repeating the five options; they are
+    added to its signature for Typer, merged over the ones given before the command, and passed in.
+    """
+
+    def decorate(command):
+        extra = dict(_TARGET_OPTIONS, **({"output": Output} if output else {}))
+        signature = inspect.signature(command)
+        kept = [p for p in signature.parameters.values() if p.name not in ("ctx", "options")]
+        added = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=t)
+            for n, t in extra.items()
+        ]
+        context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+
+        @functools.wraps(command)
+        def run(ctx: typer.Context, *args, **kwargs):
+            options = common(ctx, **{name: kwargs.pop(name, None) for name in extra})
+            return command(*args, options=options, **kwargs)
+
+        run.__signature__ = signature.replace(parameters=[context, *kept, *added])
+        run.__annotations__ = {
+            **{k: v for k, v in command.__annotations__.items() if k != "options"},
+            "ctx": typer.Context,
+            **extra,
+        }
+        return run
+
+    return decorate

@@ -8,15 +8,15 @@ import typer
 from cli import context, render
 from cli.commands import stack_events
 from cli.errors import handles_errors
-from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from cli.options import Common, targeted
 from operations import deploy as deploy_op
 from operations import status as status_op
 from operations.errors import Cancelled
 
 
 @handles_errors
+@targeted()
 def deploy(
-    ctx: typer.Context,
     parameter: Annotated[
         list[str] | None,
         typer.Option(
@@ -27,20 +27,14 @@ def deploy(
     platform: Annotated[
         str | None, typer.Option(help="Build the zip for arm64, x86_64 or local instead of the Architecture.")
     ] = None,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Deploy the stack through a CloudFormation change set, showing its events live.
 
     Exits 0 when the stack is deployed or already up to date; non-zero with the root cause of a
     failure. Examples: resizer deploy · resizer deploy -p MemorySize=2048 --yes
     """
-    options = common(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
     settings = context.settings(options, parameter)
     clients = context.clients(settings)
     with render.err.status("Linting, packaging and planning the change set..."):

@@ -8,31 +8,25 @@ import typer
 from cli import context, render
 from cli.commands import stack_events
 from cli.errors import handles_errors
-from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from cli.options import Common, targeted
 from operations import destroy as destroy_op
 from operations.errors import Cancelled
 
 
 @handles_errors
+@targeted()
 def destroy(
-    ctx: typer.Context,
     delete_images: Annotated[
         bool, typer.Option("--delete-images", help="Also empty and delete the images bucket (irreversible).")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Delete the stack. The images bucket and its images are kept unless --delete-images.
 
     Examples: resizer destroy · resizer destroy --yes · resizer destroy --delete-images
     """
-    options = common(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
     settings = context.settings(options)
     clients = context.clients(settings)
     planned = destroy_op.plan(clients, settings.target.stack, delete_images=delete_images)

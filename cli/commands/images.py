@@ -7,36 +7,30 @@ import typer
 
 from cli import context, render
 from cli.errors import handles_errors
-from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from cli.options import Common, targeted
 from operations import images as images_op
 from operations.errors import ConfigError
 
 app = typer.Typer(help="Browse, upload, download and delete images.", no_args_is_help=True)
 
 
-def _bucket(ctx: typer.Context, **given: object) -> tuple:
-    options = common(ctx, **given)
+def _bucket(options: Common) -> tuple:
     settings = context.settings(options)
     clients = context.clients(settings)
-    return options, clients, images_op.bucket_of(clients, settings.target.stack)
+    return clients, images_op.bucket_of(clients, settings.target.stack)
 
 
 @app.command("ls")
 @handles_errors
+@targeted()
 def ls(
-    ctx: typer.Context,
     prefix: Annotated[str, typer.Argument(help="Only keys starting with this.")] = "",
     kind: Annotated[str, typer.Option(help="all, originals or derived.")] = "all",
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """List images. Examples: resizer images ls · resizer images ls --kind derived 300x200/"""
-    options, clients, bucket = _bucket(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
+    clients, bucket = _bucket(options)
     found = list(images_op.listing(clients, bucket, prefix=prefix, kind=kind))
     if options.json:
         render.emit_json({"bucket": bucket, "images": found})
@@ -55,21 +49,16 @@ def ls(
 
 @app.command("put")
 @handles_errors
+@targeted()
 def put(
-    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A JPEG, PNG, WebP or GIF file.")],
     key: Annotated[str | None, typer.Argument(help="Object key [default: the file name].")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing original.")] = False,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Upload an original. Example: resizer images put cat.jpg albums/cat.jpg"""
-    options, clients, bucket = _bucket(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
+    clients, bucket = _bucket(options)
     try:
         body = file.read_bytes()
     except OSError as exc:
@@ -83,22 +72,17 @@ def put(
 
 @app.command("get")
 @handles_errors
+@targeted()
 def get(
-    ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Object key, original or derived.")],
     destination: Annotated[
         Path | None, typer.Argument(help="File to write [default: the key's name].")
     ] = None,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Download an image. Example: resizer images get 300x200/cat.jpg thumb.jpg"""
-    options, clients, bucket = _bucket(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
+    clients, bucket = _bucket(options)
     found = images_op.get(clients, bucket, key)
     target = destination or Path(key.rsplit("/", 1)[-1])
     target.write_bytes(found.body)
@@ -114,19 +98,14 @@ def get(
 
 @app.command("rm")
 @handles_errors
+@targeted()
 def rm(
-    ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Object key.")],
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Delete one object. Example: resizer images rm albums/cat.jpg"""
-    options, clients, bucket = _bucket(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
+    clients, bucket = _bucket(options)
     images_op.remove(clients, bucket, key)
     if options.json:
         render.emit_json({"deleted": key})
@@ -136,22 +115,17 @@ def rm(
 
 @app.command("purge")
 @handles_errors
+@targeted()
 def purge(
-    ctx: typer.Context,
     spec: Annotated[str, typer.Argument(help="A derived size, e.g. 300x200 or 300x200,webp.")],
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Delete every image of one derived size; never an original.
 
     Example: resizer images purge 300x200
     """
-    options, clients, bucket = _bucket(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
+    clients, bucket = _bucket(options)
     count = images_op.purge(clients, bucket, spec)
     if options.json:
         render.emit_json({"spec": spec, "deleted": count})

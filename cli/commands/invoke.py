@@ -10,51 +10,39 @@ import typer
 from cli import context, render
 from cli.commands import log_lines
 from cli.errors import handles_errors
-from cli.options import Common, EndpointUrl, Output, Profile, Region, Stack, common
+from cli.options import Common, targeted
 from operations import invoke as invoke_op
 from operations.errors import ConfigError
 
 
 @handles_errors
+@targeted()
 def invoke(
-    ctx: typer.Context,
     payload: Annotated[str | None, typer.Argument(help="JSON payload, @file.json, or - for stdin.")] = None,
     function: Annotated[str | None, typer.Option(help="Function name [default: the stack's].")] = None,
     save: Annotated[Path | None, typer.Option(help="Write an inline image response to this file.")] = None,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Invoke the function once (never retried) and show its response, REPORT and logs.
 
     Examples: resizer invoke @event.json · cat event.json | resizer invoke -
     """
-    options = common(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
     _run(options, _payload(payload), function, save)
 
 
 @handles_errors
+@targeted()
 def resize(
-    ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="What a browser would ask for, e.g. 300x200/photo.jpg.")],
     save: Annotated[Path | None, typer.Option(help="Write an inline image response to this file.")] = None,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Invoke the function with the API Gateway event for one path, as the website's redirect does.
 
     Examples: resizer resize 300x200/photo.jpg · resizer resize x600,webp/albums/cat.jpg --save cat.webp
     """
-    options = common(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
     _run(options, json.dumps(invoke_op.resize_event(path)).encode(), None, save)
 
 

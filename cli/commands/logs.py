@@ -8,14 +8,14 @@ import typer
 from cli import context, render
 from cli.commands import log_lines
 from cli.errors import handles_errors
-from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from cli.options import Common, targeted
 from operations import invoke as invoke_op
 from operations import logs as logs_op
 
 
 @handles_errors
+@targeted()
 def logs(
-    ctx: typer.Context,
     since: Annotated[str, typer.Option(help="Start: 10m, 2h, 1d, 1w or ISO 8601.")] = "10m",
     until: Annotated[str | None, typer.Option(help="End (default now); not with --follow.")] = None,
     filter_pattern: Annotated[
@@ -23,19 +23,13 @@ def logs(
     ] = "",
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
     group: Annotated[bool, typer.Option(help="Group each request's lines START..REPORT.")] = True,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Show the function's logs. A function that never ran has no logs yet (not an error).
 
     Examples: resizer logs --since 1h · resizer logs -f · resizer logs --filter '{ $.status = 404 }' -o json
     """
-    options = common(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
     settings = context.settings(options)
     clients = context.clients(settings)
     _, log_group = invoke_op.target_function(clients, settings.target.stack)

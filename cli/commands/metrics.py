@@ -8,7 +8,7 @@ import typer
 
 from cli import context, render
 from cli.errors import handles_errors
-from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from cli.options import Common, targeted
 from operations import invoke as invoke_op
 from operations import logs as logs_op
 from operations import metrics as metrics_op
@@ -17,27 +17,21 @@ BARS = "▁▂▃▄▅▆▇█"
 
 
 @handles_errors
+@targeted()
 def metrics(
-    ctx: typer.Context,
     since: Annotated[str, typer.Option(help="Start: 10m, 2h, 1d, 1w or ISO 8601.")] = "1h",
     until: Annotated[str | None, typer.Option(help="End (default now).")] = None,
     period: Annotated[int | None, typer.Option(help="Seconds per point, a multiple of 60.")] = None,
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Refresh every period (Ctrl-C stops).")
     ] = False,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Show the function's metrics over a window, with a sparkline per metric.
 
     Examples: resizer metrics · resizer metrics --since 1d --period 3600 · resizer metrics -o json
     """
-    options = common(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
     settings = context.settings(options)
     clients = context.clients(settings)
     function, _ = invoke_op.target_function(clients, settings.target.stack)

@@ -6,30 +6,24 @@ import typer
 
 from cli import context, render
 from cli.errors import handles_errors
-from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from cli.options import Common, targeted
 from operations import package as package_op
 
 
 @handles_errors
+@targeted()
 def package(
-    ctx: typer.Context,
     platform: Annotated[
         str, typer.Option(help="arm64 or x86_64 (AWS Lambda), or local (the local cloud).")
     ] = ("arm64"),
     publish: Annotated[bool, typer.Option("--publish", help="Upload it to the artifacts bucket.")] = False,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Build the deterministic function zip: the same sources give the same bytes and sha256.
 
     Examples: resizer package · resizer package --platform x86_64 --publish
     """
-    options = common(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
     with render.err.status(f"Building the function zip for {platform}..."):
         artifact = package_op.build(platform)
     published = None

@@ -1,29 +1,21 @@
 """`resizer status`: the stack, its outputs and resources, and the function's configuration."""
 
-import typer
-
 from cli import context, render
 from cli.errors import handles_errors
-from cli.options import EndpointUrl, Output, Profile, Region, Stack, common
+from cli.options import Common, targeted
 from operations import status as status_op
 
 
 @handles_errors
+@targeted()
 def status(
-    ctx: typer.Context,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: EndpointUrl = None,
-    stack: Stack = None,
-    output: Output = None,
+    *,
+    options: Common,
 ) -> None:
     """Show the stack's status, outputs, resources and the function's configuration.
 
     Examples: resizer status · resizer status --output json | jq .outputs.WebsiteUrl
     """
-    options = common(
-        ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack, output=output
-    )
     settings = context.settings(options)
     result = status_op.status(context.clients(settings), settings.target.stack)
     if options.json:
