@@ -30,10 +30,7 @@ import json
 import os
 import platform
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -78,39 +75,16 @@ def _ms(started: float) -> float:
 # -- the server process ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def local_cloud(data_dir: Path, log_path: Path) -> Iterator[str]:
     """A `python -m localcloud.server` process on a free port; its URL; SIGTERM at the end."""
-    from operations.aws import probe_local_cloud
+    from localcloud.process import running
 
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.server", "--port", str(port), "--data", str(data_dir)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not probe_local_cloud(url, timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise BenchError(f"the local cloud did not start:\n{log_path.read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with running(data_dir, log=log_path, timeout=START_TIMEOUT_S) as url:
+            yield url
+    except RuntimeError as exc:
+        raise BenchError(str(exc)) from None
 
 
 @contextlib.contextmanager

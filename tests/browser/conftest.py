@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
+from localcloud.process import free_port, running
 from operations import local
-from operations.aws import probe_local_cloud
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
@@ -51,12 +51,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   });
 });
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stop(process: subprocess.Popen, timeout: float = 20) -> None:
@@ -99,29 +93,12 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cloud(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Iterator[local.Ready]:
     """A local-cloud server process with the stack deployed and sample.jpg uploaded."""
     folder = tmp_path_factory.mktemp("localcloud")
-    port = free_port()
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.server", "--port", str(port), "--data", str(folder / "data")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not probe_local_cloud(url, timeout=0.5):
-            assert process.poll() is None, f"the local cloud exited at start:\n{tail(log)}"
-            assert time.monotonic() < deadline, f"the local cloud did not start:\n{tail(log)}"
-            time.sleep(0.2)
+    with running(folder / "data", log=folder / "server.log") as url:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("RESIZER_CACHE_DIR", str(cache_dir))
             found = [e for e in local.provision(url, sleep=lambda s: None) if isinstance(e, local.Ready)]
         assert found, "provisioning did not end with Ready"
         yield found[-1]
-    finally:
-        stop(process, timeout=30)
 
 
 def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:

@@ -7,8 +7,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +14,6 @@ import urllib.error
 import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,38 +21,11 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
 
+from localcloud.process import free_port
+from localcloud.process import running as local_cloud
 from operations import local
-from operations.aws import Clients, probe_local_cloud
+from operations.aws import Clients
 from tests.resizer_function.images import encoded, marked
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def local_cloud(data_dir: Path, port: int):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud.server", "--port", str(port), "--data", str(data_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not probe_local_cloud(url, timeout=0.5):
-            assert process.poll() is None, "the local cloud exited at start"
-            assert time.monotonic() < deadline, "the local cloud did not start"
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
