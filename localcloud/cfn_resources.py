@@ -48,6 +48,8 @@ from moto.s3.exceptions import BucketNotEmpty, MissingBucket
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
+from localcloud import cloudformation
+
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
@@ -445,7 +447,9 @@ def _function_spec(resource_name: str, props: dict[str, Any]) -> dict[str, Any]:
     spec["FunctionName"] = resource_name
     spec["Tags"] = _tags(props.get("Tags"))
     variables = (props.get("Environment") or {}).get("Variables") or {}
-    spec["Environment"] = {"Variables": {k: _text(v) for k, v in variables.items()}}
+    # An AWS URL in the environment (the CDN's, as PUBLIC_URL) is its local URL, as WebsiteURL is.
+    local = cloudformation.rewrite
+    spec["Environment"] = {"Variables": {k: local(_text(v)) for k, v in variables.items()}}
     if "ZipFile" in spec["Code"]:  # inline code is source text, as moto's own model handles it
         zipped = LambdaFunction._create_zipfile_from_plaintext_code(spec["Code"]["ZipFile"])
         spec["Code"]["ZipFile"] = base64.b64encode(zipped)

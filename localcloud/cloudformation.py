@@ -10,8 +10,9 @@ After ``install(urls)``, in this process, moto's CloudFormation:
   constraints, before anything is created;
 - creates in dependency order with resource events, and on a failure rolls back as AWS does
   (CREATE_FAILED, ROLLBACK_COMPLETE; UPDATE_FAILED, UPDATE_ROLLBACK_COMPLETE) - localcloud.cfn_engine;
-- with ``urls``, gives AWS-style website and execute-api URLs (the bucket's WebsiteURL attribute,
-  the stack's outputs) as URLs on the local cloud, which any HTTP client can open.
+- with ``urls``, gives AWS-style website, execute-api and CloudFront URLs (the bucket's WebsiteURL
+  attribute, the stack's outputs, URLs in a function's environment) as URLs on the local cloud,
+  which any HTTP client can open.
 
 ``install`` is idempotent (a second call only changes the urls); ``uninstall`` puts moto back,
 for tests that share the process with tests of plain moto.
@@ -23,7 +24,8 @@ update / delete`` (the engine), ``Stack.stack_resources``, ``Stack.outputs``,
 ``Stack.parameter_list``, ``ChangeSet.diff``, ``FakeBucket.get_cfn_attribute``,
 ``LogGroup.get_cfn_attribute``, ``CloudFormationResponse.list_stack_resources`` and
 ``StackResourceDTO.__init__``; plus the models of localcloud.cfn_resources, registered through
-moto's ``lru_cache``d model lookups in moto.cloudformation.parsing.
+moto's ``lru_cache``d model lookups in moto.cloudformation.parsing, and those of
+localcloud.cfn_cloudfront (with its patch of moto's DistributionConfig).
 """
 
 import functools
@@ -32,7 +34,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import patching
+from localcloud import cfn_cloudfront, patching
 
 _WEBSITE = re.compile(
     r"^https?://(?P<bucket>.+?)\.s3-website[-.][a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
@@ -40,6 +42,7 @@ _WEBSITE = re.compile(
 _EXECUTE_API = re.compile(
     r"^https?://(?P<api>[A-Za-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
 )
+_HTTPS_HOST = re.compile(r"^https?://(?P<host>[A-Za-z0-9.-]+)(?P<rest>(?:[/?#].*)?)$")
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,39 @@ class LocalUrls:
     def execute_api(self, api_id: str) -> str:
         return f"{self.base.rstrip('/')}/_aws/execute-api/{api_id}"
 
+    def cloudfront(self, distribution_id: str) -> str:
+        return f"{self.base.rstrip('/')}/_aws/cloudfront/{distribution_id}"
+
     def rewrite(self, url: str) -> str:
-        """The local URL for an AWS website or execute-api URL; any other URL unchanged."""
+        """The local URL for an AWS website, execute-api or CloudFront URL (its *.cloudfront.net name
+        or one of its aliases); any other URL unchanged."""
         if found := _WEBSITE.match(url):
             return self.website(found["bucket"]) + found["rest"]
         if found := _EXECUTE_API.match(url):
             return self.execute_api(found["api"]) + found["rest"]
+        if (found := _HTTPS_HOST.match(url)) and (distribution := _distribution_for_host(found["host"])):
+            return self.cloudfront(distribution) + found["rest"]
         return url
+
+
+def _distribution_for_host(host: str) -> str | None:
+    """The id of the distribution whose domain name or alias is host, if there is one."""
+    from moto.cloudfront.models import cloudfront_backends
+
+    host = host.lower()
+    for partitions in list(cloudfront_backends.values()):
+        for cloudfront in list(partitions.values()):
+            for distribution in list(cloudfront.distributions.values()):
+                aliases = distribution.distribution_config.Aliases.get("Items") or []
+                if host == distribution.domain_name or host in [str(a).lower() for a in aliases]:
+                    return distribution.distribution_id
+    return None
+
+
+def rewrite(url: str) -> str:
+    """The local URL for an AWS URL when install() was given urls; otherwise url unchanged."""
+    urls = _urls
+    return urls.rewrite(url) if urls is not None else url
 
 
 _lock = threading.Lock()
@@ -77,6 +106,7 @@ def install(urls: LocalUrls | None = None) -> None:
         if _registered:
             return
         _register_models()
+        cfn_cloudfront.install_patches()
         _patch_backend()
         _patch_stack()
         _patch_attributes()
@@ -89,6 +119,7 @@ def uninstall() -> None:
     global _registered, _urls
     with _lock:
         _patches.undo()
+        cfn_cloudfront.uninstall_patches()
         _urls = None
         _registered = False
         _clear_model_caches()
@@ -116,10 +147,12 @@ def _register_models() -> None:
 
     from localcloud import cfn_resources
 
+    ours = cfn_resources.MODELS + cfn_cloudfront.MODELS
+
     @functools.lru_cache
     def get_model_list() -> list[type[CloudFormationModel]]:
         models = CloudFormationModel.__subclasses__()
-        return models if _registered else [m for m in models if m not in cfn_resources.MODELS]
+        return models if _registered else [m for m in models if m not in ours]
 
     if not hasattr(parsing.get_model_list, "localcloud"):
         get_model_list.localcloud = True  # type: ignore[attr-defined]
@@ -127,7 +160,7 @@ def _register_models() -> None:
     _registered = True
     _clear_model_caches()
     model_map = parsing.get_model_map()
-    shadowed = [m.__name__ for m in cfn_resources.MODELS if model_map.get(m.cloudformation_type()) is not m]
+    shadowed = [m.__name__ for m in ours if model_map.get(m.cloudformation_type()) is not m]
     if shadowed:
         raise RuntimeError(f"localcloud: moto's model map does not use {', '.join(shadowed)}")
 

@@ -17,7 +17,7 @@ import weakref
 from collections import defaultdict
 from pathlib import Path
 
-SERVICES = ("s3", "cloudformation", "lambda", "iam", "logs", "apigateway", "cloudwatch", "sts")
+SERVICES = ("s3", "cloudformation", "lambda", "iam", "logs", "apigateway", "cloudwatch", "sts", "cloudfront")
 STATE_FILE = "state.pickle"
 FORMAT = 1
 log = logging.getLogger(__name__)

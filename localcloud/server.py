@@ -3,8 +3,10 @@
     python -m localcloud.server --port 4566 --data .resizer/local
 
 Every path is moto's AWS API (use it with any SDK, the AWS CLI, dummy credentials), except
-``/_aws/s3-website/...`` and ``/_aws/execute-api/...`` (localcloud.frontdoor) and
-``/_localcloud/health``, which says the endpoint is this local cloud.
+``/_aws/s3-website/...`` and ``/_aws/execute-api/...`` (localcloud.frontdoor),
+``/_aws/cloudfront/...`` (localcloud.cdn) and ``/_localcloud/health``, which says the endpoint is
+this local cloud. Anonymous GETs of objects on the S3 API are decided by the bucket policy, as S3
+decides them (localcloud.anonymous_s3).
 """
 
 import argparse
@@ -32,6 +34,7 @@ class LocalCloud:
     runtime: Any
     server: Any = None
     saver: Any = None
+    cdn: Any = None
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -53,6 +56,8 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from localcloud import (
+        anonymous_s3,
+        cdn,
         cloudformation,
         frontdoor,
         lambda_runtime,
@@ -92,12 +97,16 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             return None
 
     door = frontdoor.FrontDoor(urls.rewrite, invoke)
+    distributions = cdn.Cdn(door.api)
+    cdn.install(distributions.cache)  # CreateInvalidation evicts from this cache
     aws = DomainDispatcherApplication(create_backend_app)
     health = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "data": str(data_dir)}).encode()
 
     def app(environ: dict, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
-        refusal = refused(environ, api=path != HEALTH_PATH and not door.handles(path))
+        served = door.handles(path) or distributions.handles(path)
+        anonymous = anonymous_s3.read(environ)
+        refusal = refused(environ, api=path != HEALTH_PATH and not served and anonymous is None)
         if refusal:
             body = json.dumps({"__type": "AccessDeniedException", "message": refusal}).encode()
             start_response("403 Forbidden", [("Content-Type", "application/json")])
@@ -109,9 +118,13 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             return [health]
         if door.handles(path):
             return door(environ, start_response)
+        if distributions.handles(path):
+            return distributions(environ, start_response)
+        if anonymous is not None:
+            return anonymous(environ, start_response)
         return aws(environ, start_response)
 
-    return LocalCloud(base_url, data_dir, app, runtime)
+    return LocalCloud(base_url, data_dir, app, runtime, cdn=distributions)
 
 
 def refused(environ: dict, *, api: bool) -> str:

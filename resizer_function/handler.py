@@ -1,9 +1,11 @@
 """The Lambda entry point: API Gateway proxy event (payload v1 or v2) in, HTTP response out.
 
 A request for ``/{size}[,{options}]/{key}`` reads the original from BUCKET, resizes it, stores
-the result under exactly the requested path and redirects to it at PUBLIC_URL, so the next
-request for that URL is a plain object hit. Each request writes one JSON log line that is also
-a CloudWatch Embedded Metric Format record (namespace ``Resizer``).
+the result under exactly the requested path and redirects to it at PUBLIC_URL (DELIVERY=website),
+or answers the image itself for the CDN to cache (DELIVERY=cdn: a 307 to the same CDN URL when
+over Lambda's response limit), so the next request for that URL is a plain object hit. Each
+request writes one JSON log line that is also a CloudWatch Embedded Metric Format record
+(namespace ``Resizer``).
 """
 
 import base64
@@ -104,7 +106,8 @@ def resize(request: ResizeRequest, settings: Settings, record: dict) -> dict:
     timer = time.perf_counter()
     store(request, rendered, etag, settings)
     record["ms"]["store"] = _since(timer)
-    inline = settings.response_mode == "inline" or not settings.public_url
+    cdn = settings.delivery == "cdn"
+    inline = cdn or settings.response_mode == "inline" or not settings.public_url
     encoded = base64.b64encode(rendered.body).decode() if inline else ""
     if inline and len(encoded) <= INLINE_LIMIT:
         headers = {"Content-Type": rendered.content_type, "Cache-Control": IMMUTABLE}
@@ -113,7 +116,8 @@ def resize(request: ResizeRequest, settings: Settings, record: dict) -> dict:
         raise RequestRefused(413, "output_too_large", "the output is over Lambda's response limit")
     location = settings.public_url + request.url_path
     headers = {"Location": location, "Cache-Control": "no-store"}
-    return {"statusCode": settings.redirect_status, "headers": headers, "body": ""}
+    # cdn: the stored object is at the same CDN URL; 307 keeps the method and is never cached.
+    return {"statusCode": 307 if cdn else settings.redirect_status, "headers": headers, "body": ""}
 
 
 def fetch(key: str, settings: Settings) -> tuple[bytes, str]:

@@ -9,6 +9,7 @@ from resizer_function.errors import RequestRefused
 from resizer_function.request import parse_size
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+DELIVERIES = ("website", "cdn")
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class Settings:
     """Everything the handler may be configured with; only BUCKET is required."""
 
     bucket: str
+    delivery: str = "website"  # cdn: answer the image itself, 307 back to the CDN when over 6 MB
     public_url: str = ""
     allowed_sizes: frozenset[tuple[int | None, int | None]] = frozenset()
     max_dimension: int = 4096
@@ -41,6 +43,9 @@ class Settings:
         if not bucket:
             raise ValueError("BUCKET is not set")
         sizes = [s.strip() for s in env.get("ALLOWED_SIZES", "").split(",") if s.strip()]
+        delivery = env.get("DELIVERY", "").strip().lower() or "website"
+        if delivery not in DELIVERIES:
+            raise ValueError(f"DELIVERY must be website or cdn, not {delivery!r}")
         mode = env.get("RESPONSE_MODE", "").strip().lower() or "redirect"
         if mode not in ("redirect", "inline"):
             raise ValueError(f"RESPONSE_MODE must be redirect or inline, not {mode!r}")
@@ -49,6 +54,7 @@ class Settings:
             raise ValueError(f"REDIRECT_STATUS must be one of {REDIRECT_STATUSES}, not {status}")
         return cls(
             bucket=bucket,
+            delivery=delivery,
             public_url=env.get("PUBLIC_URL", "").strip().rstrip("/"),
             allowed_sizes=frozenset(_size(s) for s in sizes),
             max_dimension=number("MAX_DIMENSION", 4096),

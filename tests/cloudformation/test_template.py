@@ -17,6 +17,7 @@ TEMPLATE = ROOT / "cloudformation" / "resizer.yaml"
 REGIONS = ["us-east-1", "eu-central-1", "ap-southeast-4"]
 FUNCTION_ENV = {
     "BUCKET",
+    "DELIVERY",
     "PUBLIC_URL",
     "ALLOWED_SIZES",
     "MAX_DIMENSION",
@@ -84,7 +85,7 @@ def test_every_resource_the_flow_needs_is_there(resources):
     counts = Counter(r["Type"] for r in resources.values())
     expected = {
         "AWS::S3::Bucket": 1,
-        "AWS::S3::BucketPolicy": 1,
+        "AWS::S3::BucketPolicy": 2,  # one per delivery mode
         "AWS::Lambda::Function": 1,
         "AWS::Logs::LogGroup": 1,
         "AWS::IAM::Role": 1,
@@ -95,6 +96,10 @@ def test_every_resource_the_flow_needs_is_there(resources):
         "AWS::ApiGateway::Stage": 1,
         "AWS::Lambda::Permission": 1,
         "AWS::CloudWatch::Alarm": 3,
+        "AWS::CloudFront::Distribution": 1,
+        "AWS::CloudFront::OriginAccessControl": 1,
+        "AWS::CloudFront::CachePolicy": 1,
+        "AWS::CloudFront::OriginRequestPolicy": 1,
     }
     assert dict(counts) == expected
 
@@ -105,9 +110,23 @@ def test_template_is_plain_cloudformation(template):
 
 def test_outputs_are_the_documented_set_each_described(template):
     outputs = template["Outputs"]
-    assert set(outputs) == {"WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"}
+    assert set(outputs) == {
+        "CdnUrl",
+        "DistributionId",
+        "WebsiteUrl",
+        "ApiUrl",
+        "BucketName",
+        "FunctionName",
+        "LogGroupName",
+    }
     assert all(o.get("Description") for o in outputs.values())
     assert outputs["WebsiteUrl"]["Value"] == {"Fn::GetAtt": ["ImagesBucket", "WebsiteURL"]}
+    assert outputs["WebsiteUrl"]["Condition"] == "IsWebsite"
+    assert outputs["CdnUrl"]["Condition"] == outputs["DistributionId"]["Condition"] == "IsCdn"
+    assert outputs["DistributionId"]["Value"] == {"Ref": "Distribution"}
+    custom, default = outputs["CdnUrl"]["Value"]["Fn::If"][1:]
+    assert custom == {"Fn::Sub": "https://${DomainName}"}
+    assert default == {"Fn::Sub": "https://${Distribution.DomainName}"}, "https, no trailing slash"
     api_url = outputs["ApiUrl"]["Value"]["Fn::Sub"]
     assert api_url.startswith("https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")
 
@@ -123,7 +142,15 @@ def test_bucket_survives_stack_deletion_and_replacement(resources):
     assert bucket["UpdateReplacePolicy"] == "Retain"
 
 
-def test_bucket_is_encrypted_owner_enforced_and_public_only_by_policy(resources):
+def test_delivery_is_cdn_by_default_or_website(template):
+    delivery = template["Parameters"]["Delivery"]
+    assert delivery["AllowedValues"] == ["cdn", "website"] and delivery["Default"] == "cdn"
+    conditions = template["Conditions"]
+    assert conditions["IsCdn"] == {"Fn::Equals": [{"Ref": "Delivery"}, "cdn"]}
+    assert conditions["IsWebsite"] == {"Fn::Equals": [{"Ref": "Delivery"}, "website"]}
+
+
+def test_bucket_is_encrypted_owner_enforced_and_never_public_through_acls(resources):
     props = one(resources, "AWS::S3::Bucket")["Properties"]
     (sse,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
@@ -131,23 +158,126 @@ def test_bucket_is_encrypted_owner_enforced_and_public_only_by_policy(resources)
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
         "IgnorePublicAcls": True,
-        "BlockPublicPolicy": False,
-        "RestrictPublicBuckets": False,
+        # cdn: fully blocked (CKV_AWS_54, CKV_AWS_56); website: the public policy must be allowed.
+        "BlockPublicPolicy": {"Fn::If": ["IsCdn", True, False]},
+        "RestrictPublicBuckets": {"Fn::If": ["IsCdn", True, False]},
     }
 
 
-def test_bucket_policy_lets_anyone_read_objects_and_nothing_more(resources):
-    policy = one(resources, "AWS::S3::BucketPolicy")["Properties"]
-    assert policy["Bucket"] == {"Ref": logical_id(resources, "AWS::S3::Bucket")}
-    (statement,) = policy["PolicyDocument"]["Statement"]
+def test_only_the_website_policy_is_public_and_only_in_website_mode(resources):
+    policies = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::S3::BucketPolicy"}
+    assert {lid: r["Condition"] for lid, r in policies.items()} == {
+        "ImagesBucketPolicy": "IsWebsite",
+        "CdnBucketPolicy": "IsCdn",
+    }
+    (statement,) = policies["ImagesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == "*"
     assert as_list(statement["Action"]) == ["s3:GetObject"]
     assert statement["Resource"] == {"Fn::Sub": "${ImagesBucket.Arn}/*"}
+    assert policies["ImagesBucketPolicy"]["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}
+
+
+def test_cdn_mode_keeps_the_bucket_private_to_this_distribution(resources):
+    policy = resources["CdnBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "ImagesBucket"}
+    statements = policy["PolicyDocument"]["Statement"]
+    assert not [s for s in statements if s.get("Principal") in ("*", {"AWS": "*"})], "no public statement"
+    (statement,) = statements
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Resource"] == {"Fn::Sub": "${ImagesBucket.Arn}/*"}
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "AWS:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
+            }
+        }
+    }
+    # Only GetObject, no ListBucket: S3 answers a missing object with 403, the failover code below.
+    assert as_list(statement["Action"]) == ["s3:GetObject"]
+
+
+def test_the_distribution_reads_s3_through_oac_and_fails_over_to_the_api_on_s3s_missing_code(resources):
+    distribution = resources["Distribution"]
+    assert distribution["Condition"] == "IsCdn"
+    config = distribution["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    bucket, api = origins["images-bucket"], origins["resizer-api"]
+    assert bucket["DomainName"] == {"Fn::GetAtt": ["ImagesBucket", "RegionalDomainName"]}, "REST, not website"
+    assert bucket["OriginAccessControlId"] == {"Fn::GetAtt": ["OriginAccessControl", "Id"]}
+    assert bucket["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    oac = resources["OriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == (
+        "s3",
+        "always",
+        "sigv4",
+    )
+    assert api["DomainName"] == {"Fn::Sub": "${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert api["OriginPath"] == {"Fn::Sub": "/${StageName}"}, "the parameter, not the Stage: no cycle"
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+
+    (group,) = config["OriginGroups"]["Items"]
+    assert config["OriginGroups"]["Quantity"] == 1
+    assert [m["OriginId"] for m in group["Members"]["Items"]] == ["images-bucket", "resizer-api"]
+    codes = group["FailoverCriteria"]["StatusCodes"]
+    # The bucket policy grants GetObject without ListBucket, so a missing object is S3's 403.
+    grants = {
+        a
+        for s in resources["CdnBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        for a in as_list(s["Action"])
+    }
+    assert codes["Items"] == ([404] if "s3:ListBucket" in grants else [403]) and codes["Quantity"] == 1
+
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["TargetOriginId"] == group["Id"]
+    # CloudFront fails over only for GET, HEAD and OPTIONS: no other method may be allowed.
+    assert set(behaviour["AllowedMethods"]) <= {"GET", "HEAD", "OPTIONS"}
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["Compress"] is False
+    assert behaviour["CachePolicyId"] == {"Ref": "CachePolicy"}
+    assert behaviour["OriginRequestPolicyId"] == {"Ref": "OriginRequestPolicy"}
+    assert config["HttpVersion"] == "http2and3"
+
+
+def test_the_cache_key_is_the_path_and_the_signature_only(resources):
+    key = resources["CachePolicy"]["Properties"]["CachePolicyConfig"][
+        "ParametersInCacheKeyAndForwardedToOrigin"
+    ]
+    assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert key["EnableAcceptEncodingGzip"] is False and key["EnableAcceptEncodingBrotli"] is False
+    signed, unsigned = key["QueryStringsConfig"]["Fn::If"][1:]
+    assert key["QueryStringsConfig"]["Fn::If"][0] == "HasSigningKey"
+    assert signed == {"QueryStringBehavior": "whitelist", "QueryStrings": ["sig", "expires"]}
+    assert unsigned == {"QueryStringBehavior": "none"}
+
+
+def test_the_viewer_host_never_reaches_api_gateway(resources):
+    forwarded = resources["OriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
+    headers = forwarded["HeadersConfig"]
+    assert headers["HeaderBehavior"] in ("none", "whitelist")
+    assert "host" not in [h.lower() for h in headers.get("Headers", [])]
+
+
+def test_a_custom_domain_needs_its_certificate(template, resources):
+    config = resources["Distribution"]["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == {
+        "Fn::If": ["HasCustomDomain", [{"Ref": "DomainName"}], {"Ref": "AWS::NoValue"}]
+    }
+    custom, default = config["ViewerCertificate"]["Fn::If"][1:]
+    assert (
+        custom["AcmCertificateArn"] == {"Ref": "CertificateArn"} and custom["SslSupportMethod"] == "sni-only"
+    )
+    assert default == {"CloudFrontDefaultCertificate": True}
+    assert ":acm:us-east-1:" in template["Parameters"]["CertificateArn"]["AllowedPattern"]
+    assert "CustomDomainNeedsItsCertificate" in template["Rules"]
 
 
 def test_website_sends_404s_to_the_api_stage_keeping_the_key(resources):
-    website = one(resources, "AWS::S3::Bucket")["Properties"]["WebsiteConfiguration"]
+    configured = one(resources, "AWS::S3::Bucket")["Properties"]["WebsiteConfiguration"]
+    condition, website, otherwise = configured["Fn::If"]
+    assert (condition, otherwise) == ("IsWebsite", {"Ref": "AWS::NoValue"})
     assert website["IndexDocument"] == "index.html"
     (rule,) = website["RoutingRules"]
     assert rule["RoutingRuleCondition"] == {"HttpErrorCodeReturnedEquals": "404"}
@@ -199,7 +329,20 @@ def test_function_sets_every_variable_the_code_reads(resources):
     missing = FUNCTION_ENV - set(env)
     assert not missing, f"the function does not set {sorted(missing)}"
     assert env["BUCKET"] == {"Ref": logical_id(resources, "AWS::S3::Bucket")}
-    assert env["PUBLIC_URL"] == {"Fn::GetAtt": ["ImagesBucket", "WebsiteURL"]}
+    assert env["PUBLIC_URL"] == {
+        "Fn::If": [
+            "IsCdn",
+            {
+                "Fn::If": [
+                    "HasCustomDomain",
+                    {"Fn::Sub": "https://${DomainName}"},
+                    {"Fn::Sub": "https://${Distribution.DomainName}"},
+                ]
+            },
+            {"Fn::GetAtt": ["ImagesBucket", "WebsiteURL"]},
+        ]
+    }
+    assert env["DELIVERY"] == {"Ref": "Delivery"}
     assert env["SIGNING_KEY"] == {"Ref": "SigningKey"}
 
 
