@@ -40,12 +40,17 @@ class Ready:
     outputs: dict[str, str]
 
     @property
+    def images_url(self) -> str:
+        """Where images are requested: the CDN (cdn delivery) or the bucket's website."""
+        return self.outputs.get("CdnUrl") or self.outputs.get("WebsiteUrl", "")
+
+    @property
     def sample_url(self) -> str:
-        return f"{self.outputs.get('WebsiteUrl', '')}/{SAMPLE_KEY}"
+        return f"{self.images_url}/{SAMPLE_KEY}"
 
     @property
     def resized_url(self) -> str:
-        return f"{self.outputs.get('WebsiteUrl', '')}/300x200/{SAMPLE_KEY}"
+        return f"{self.images_url}/300x200/{SAMPLE_KEY}"
 
 
 class Handle:

@@ -105,19 +105,16 @@ def _interrupt(*_: object) -> None:
 
 
 def show_ready(ready: local.Ready) -> None:
-    render.out.print(
-        render.key_values(
-            {
-                "original": ready.sample_url,
-                "resized": ready.resized_url,
-                "website": ready.outputs.get("WebsiteUrl"),
-                "api": ready.outputs.get("ApiUrl"),
-                "bucket": ready.outputs.get("BucketName"),
-                "endpoint": ready.endpoint_url,
-            },
-            title="Ready",
-        )
-    )
+    rows = {
+        "original": ready.sample_url,
+        "resized": ready.resized_url,
+        "cdn": ready.outputs.get("CdnUrl"),  # cdn delivery (the default)
+        "website": ready.outputs.get("WebsiteUrl"),  # website delivery
+        "api": ready.outputs.get("ApiUrl"),
+        "bucket": ready.outputs.get("BucketName"),
+        "endpoint": ready.endpoint_url,
+    }
+    render.out.print(render.key_values({k: v for k, v in rows.items() if v is not None}, title="Ready"))
     render.out.print(
         "AWS CLI: AWS_ACCESS_KEY_ID=localcloud AWS_SECRET_ACCESS_KEY=localcloud AWS_DEFAULT_REGION=us-east-1 "
         f"aws --endpoint-url {ready.endpoint_url} s3 ls s3://{ready.outputs.get('BucketName')}"

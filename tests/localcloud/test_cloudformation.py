@@ -67,7 +67,8 @@ def artifact(aws: None) -> dict[str, str]:
     s3.put_object(
         Bucket=ARTIFACTS, Key="functions/two.zip", Body=function_zip("def handler(e, c):\n    pass\n")
     )
-    return {"ArtifactBucket": ARTIFACTS, "ArtifactKey": "functions/one.zip"}
+    # The website delivery, whose resources these tests check; cdn: tests/localcloud/test_cfn_cloudfront.py.
+    return {"ArtifactBucket": ARTIFACTS, "ArtifactKey": "functions/one.zip", "Delivery": "website"}
 
 
 def cfn() -> Any:
@@ -161,7 +162,7 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
     assert api["binaryMediaTypes"] == ["*/*"] and api["endpointConfiguration"]["types"] == ["REGIONAL"]
     stage = apigw.get_stage(restApiId=api_id, stageName="prod")
     assert stage["deploymentId"] == resources()["Deployment"]["PhysicalResourceId"]
-    assert stage["description"] == "The stage the images bucket redirects to."
+    assert stage["description"] == "The stage the CDN fails over to (or the images website redirects to)."
 
     alarms = {
         a["MetricName"] + "/" + a["Namespace"]: a
