@@ -14,9 +14,11 @@ moto refused a default cache behaviour that targets an origin group (it looked f
 the origins only); ``install_patches`` lets it, as CloudFront does.
 """
 
+import contextlib
 import copy
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +115,22 @@ def _api_behaviour(behaviour: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+@contextlib.contextmanager
+def _origin_group_target(api: dict[str, Any]) -> Iterator[str]:
+    """Hide an origin group target from moto's check (which knows only origins) while it runs, even
+    where ``install_patches`` is not in force (moto without the local cloud); yields the target."""
+    behaviour = api["DefaultCacheBehavior"]
+    target = behaviour.get("TargetOriginId", "")
+    groups = {g.get("Id") for g in (api.get("OriginGroups") or {}).get("Items") or []}
+    origins = api["Origins"].get("Items") or []
+    if target in groups and origins:
+        behaviour["TargetOriginId"] = origins[0]["Id"]
+    try:
+        yield target
+    finally:
+        behaviour["TargetOriginId"] = target
+
+
 def _mark_access_controls(distribution: Distribution, config: dict[str, Any]) -> None:
     """moto's Origin keeps no OriginAccessControlId: it is set here, so GetDistribution shows it."""
     by_id = {o.get("Id"): o for o in config.get("Origins") or []}
@@ -171,7 +189,9 @@ class DistributionResource(_Defaults, CloudFormationModel):
         config = _props(cloudformation_json)["DistributionConfig"]
         api = api_distribution_config(config, caller_reference=f"{resource_name}-{uuid.uuid4()}")
         tags = list(_props(cloudformation_json).get("Tags") or [])
-        distribution, _location, _etag = backend(account_id, region_name).create_distribution(api, tags)
+        with _origin_group_target(api) as target:
+            distribution, _location, _etag = backend(account_id, region_name).create_distribution(api, tags)
+        distribution.distribution_config.DefaultCacheBehavior.target_origin_id = target
         _mark_access_controls(distribution, config)
         return cls(account_id, distribution.distribution_id)
 
@@ -187,7 +207,9 @@ class DistributionResource(_Defaults, CloudFormationModel):
         config = _props(cloudformation_json)["DistributionConfig"]
         current = original_resource.distribution
         api = api_distribution_config(config, current.distribution_config.caller_reference)
-        backend(account_id, region_name).update_distribution(api, current.distribution_id, if_match=True)
+        with _origin_group_target(api) as target:
+            backend(account_id, region_name).update_distribution(api, current.distribution_id, if_match=True)
+        current.distribution_config.DefaultCacheBehavior.target_origin_id = target
         _mark_access_controls(current, config)
         return original_resource
 

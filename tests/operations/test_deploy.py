@@ -78,7 +78,11 @@ def test_a_first_deploy_is_a_create_that_adds_every_resource(deployer: Deployer)
     published = planned.artifact
     assert published is not None and published.uploaded
     assert published.key == f"functions/{published.artifact.sha256}.zip"
-    assert planned.parameters == {"ArtifactBucket": published.bucket, "ArtifactKey": published.key}
+    assert planned.parameters == {
+        "ArtifactBucket": published.bucket,
+        "ArtifactKey": published.key,
+        "Delivery": "website",  # the Deployer's default (plain moto has no CloudFront models)
+    }
     assert deployer.cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"
     assert deployer.clients.client("lambda").list_functions()["Functions"] == []  # nothing created yet
 
