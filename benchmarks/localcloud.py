@@ -16,6 +16,12 @@ Starts ``python -m localcloud.server`` on a free loopback port with a temporary 
            minus the REPORT Duration is the invoke overhead (target: under 20 ms warm); the same
            difference for ``Runtime.invoke`` in this process (no HTTP, no moto) isolates the runtime
   cold     the first invocation of each function: Init Duration and the whole call
+  cdn      a second stack with the cdn delivery (the default): a new size of the 1600x1200 photo
+           through the local CloudFront (one round trip: S3 403 -> failover to the API stage ->
+           the function answers the image -> cached), the same URL again (a cache hit), and after
+           an invalidation of every path (a cache miss that S3 serves, no function)
+
+The main stack uses the website delivery (the rows above); the cdn rows use their own stack.
 
     python -m benchmarks.localcloud [--requests 30]
 """
@@ -100,10 +106,11 @@ def cache_dir(parent: Path) -> Iterator[None]:
         os.environ.pop("RESIZER_CACHE_DIR", None)
 
 
-def provision(url: str):
+def provision(url: str, stack: str = "resizer", **parameters: str):
     from operations import local
 
-    return [event for event in local.provision(url) if isinstance(event, local.Ready)][-1]
+    events = local.provision(url, stack_name=stack, parameters=parameters)
+    return [event for event in events if isinstance(event, local.Ready)][-1]
 
 
 def upload_originals(s3, bucket: str, images: Path) -> str:
@@ -380,6 +387,34 @@ def invoke_rows(url: str, clients, browser: Browser, count: int, function: str) 
     ]
 
 
+def cdn_rows(url: str, browser: Browser, count: int) -> list[Row]:
+    """Misses, hits and post-invalidation misses through a cdn stack's distribution."""
+    from localcloud import sample
+    from operations.aws import Clients
+
+    ready = provision(url, "bench-cdn")
+    clients = Clients.for_local_cloud(url)
+    cdn = ready.outputs["CdnUrl"]
+    body = sample.jpeg(1600, 1200)
+    clients.client("s3").put_object(
+        Bucket=ready.outputs["BucketName"], Key=SMALL_KEY, Body=body, ContentType="image/jpeg"
+    )
+    timed_get(browser, f"{cdn}/99x/{SMALL_KEY}", 0)  # the function's cold start, untimed
+    paths = [f"/{size}/{SMALL_KEY}" for size in sizes(count)]
+    missed = [timed_get(browser, cdn + path, 0) for path in paths]
+    hits = [timed_get(browser, cdn + path, 0) for path in paths]
+    clients.client("cloudfront").create_invalidation(
+        DistributionId=ready.outputs["DistributionId"],
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": "bench"},
+    )
+    from_s3 = [timed_get(browser, cdn + path, 0) for path in paths]
+    return [
+        Row("CDN MISS 1600x1200 -> Wx: one GET, S3 403, failover, the function answers 200", missed),
+        Row("CDN MISS after an invalidation: one GET, served by S3 (no function)", from_s3),
+        Row("CDN HIT: one GET, X-Cache: Hit from cloudfront", hits),
+    ]
+
+
 def _minus(first: list[float], second: list[float]) -> list[float]:
     return [a - b for a, b in zip(first, second, strict=True)]
 
@@ -390,13 +425,14 @@ def run(count: int, images: Path) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-localcloud-") as tmp:
         root = Path(tmp)
         with cache_dir(root), local_cloud(root / "data", root / "server.log") as url:
-            ready = provision(url)
+            ready = provision(url, Delivery="website")
             clients = Clients.for_local_cloud(url)
             large = upload_originals(clients.client("s3"), ready.outputs["BucketName"], images)
             browser = Browser()
             try:
                 rows = front_door(ready, clients, browser, count, large)
                 rows += invoke_rows(url, clients, browser, count, ready.outputs["FunctionName"])
+                rows += cdn_rows(url, browser, count)
             finally:
                 browser.close()
     return sorted(rows, key=lambda row: row.case.startswith("cold"))  # warm cases first, stable

@@ -27,6 +27,9 @@ import pytest
 from localcloud.process import free_port, running
 from operations import local
 
+# The console still links images on the website (the cdn links are the console's own change).
+WEBSITE = {"Delivery": "website"}
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 TOKEN = "browser-test-token-5c1e9a7d3b"
@@ -96,7 +99,11 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Iterator
     with running(folder / "data", log=folder / "server.log") as url:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("RESIZER_CACHE_DIR", str(cache_dir))
-            found = [e for e in local.provision(url, sleep=lambda s: None) if isinstance(e, local.Ready)]
+            found = [
+                e
+                for e in local.provision(url, parameters=WEBSITE, sleep=lambda s: None)
+                if isinstance(e, local.Ready)
+            ]
         assert found, "provisioning did not end with Ready"
         yield found[-1]
 

@@ -85,7 +85,7 @@ def test_every_resource_the_flow_needs_is_there(resources):
     counts = Counter(r["Type"] for r in resources.values())
     expected = {
         "AWS::S3::Bucket": 1,
-        "AWS::S3::BucketPolicy": 2,  # one per delivery mode
+        "AWS::S3::BucketPolicy": 1,  # its statement depends on the delivery mode
         "AWS::Lambda::Function": 1,
         "AWS::Logs::LogGroup": 1,
         "AWS::IAM::Role": 1,
@@ -164,26 +164,28 @@ def test_bucket_is_encrypted_owner_enforced_and_never_public_through_acls(resour
     }
 
 
-def test_only_the_website_policy_is_public_and_only_in_website_mode(resources):
-    policies = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::S3::BucketPolicy"}
-    assert {lid: r["Condition"] for lid, r in policies.items()} == {
-        "ImagesBucketPolicy": "IsWebsite",
-        "CdnBucketPolicy": "IsCdn",
-    }
-    (statement,) = policies["ImagesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+def policy_statements(resources) -> tuple[dict, dict]:
+    """The bucket policy's (cdn, website) statements: one resource, its statement by the mode."""
+    policy = one(resources, "AWS::S3::BucketPolicy")
+    assert "Condition" not in policy, "one resource in both modes: a switch updates it in place"
+    assert policy["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}
+    (chosen,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    condition, cdn, website = chosen["Fn::If"]
+    assert condition == "IsCdn"
+    return cdn, website
+
+
+def test_the_website_policy_lets_anyone_read_objects_and_nothing_more(resources):
+    _, statement = policy_statements(resources)
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == "*"
     assert as_list(statement["Action"]) == ["s3:GetObject"]
     assert statement["Resource"] == {"Fn::Sub": "${ImagesBucket.Arn}/*"}
-    assert policies["ImagesBucketPolicy"]["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}
 
 
 def test_cdn_mode_keeps_the_bucket_private_to_this_distribution(resources):
-    policy = resources["CdnBucketPolicy"]["Properties"]
-    assert policy["Bucket"] == {"Ref": "ImagesBucket"}
-    statements = policy["PolicyDocument"]["Statement"]
-    assert not [s for s in statements if s.get("Principal") in ("*", {"AWS": "*"})], "no public statement"
-    (statement,) = statements
+    statement, _ = policy_statements(resources)
+    assert statement.get("Principal") not in ("*", {"AWS": "*"}), "no public statement"
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Resource"] == {"Fn::Sub": "${ImagesBucket.Arn}/*"}
@@ -222,11 +224,7 @@ def test_the_distribution_reads_s3_through_oac_and_fails_over_to_the_api_on_s3s_
     assert [m["OriginId"] for m in group["Members"]["Items"]] == ["images-bucket", "resizer-api"]
     codes = group["FailoverCriteria"]["StatusCodes"]
     # The bucket policy grants GetObject without ListBucket, so a missing object is S3's 403.
-    grants = {
-        a
-        for s in resources["CdnBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-        for a in as_list(s["Action"])
-    }
+    grants = set(as_list(policy_statements(resources)[0]["Action"]))
     assert codes["Items"] == ([404] if "s3:ListBucket" in grants else [403]) and codes["Quantity"] == 1
 
     behaviour = config["DefaultCacheBehavior"]

@@ -27,6 +27,9 @@ from operations import local
 from operations.aws import Clients
 from tests.resizer_function.images import encoded, marked
 
+# These tests follow the website delivery; the cdn one (the default) is tests/localcloud/test_cdn_e2e.py.
+WEBSITE = {"Delivery": "website"}
+
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
@@ -34,7 +37,11 @@ def cloud(tmp_path_factory):
     cache = tmp_path_factory.mktemp("resizer-cache")
     os.environ["RESIZER_CACHE_DIR"] = str(cache)
     with local_cloud(tmp_path_factory.mktemp("local"), free_port()) as url:
-        ready = [e for e in local.provision(url, sleep=lambda s: None) if isinstance(e, local.Ready)][-1]
+        ready = [
+            e
+            for e in local.provision(url, parameters=WEBSITE, sleep=lambda s: None)
+            if isinstance(e, local.Ready)
+        ][-1]
         yield ready
 
 
@@ -244,7 +251,11 @@ def test_a_restart_keeps_the_stack_and_the_images(tmp_path_factory):
     data = tmp_path_factory.mktemp("restart")
     port = free_port()
     with local_cloud(data, port) as url:
-        ready = [e for e in local.provision(url, sleep=lambda s: None) if isinstance(e, local.Ready)][-1]
+        ready = [
+            e
+            for e in local.provision(url, parameters=WEBSITE, sleep=lambda s: None)
+            if isinstance(e, local.Ready)
+        ][-1]
         status, *_ = fetch(f"{ready.outputs['WebsiteUrl']}/50x/sample.jpg")
         assert status == 200
     with local_cloud(data, port) as url:
@@ -253,7 +264,7 @@ def test_a_restart_keeps_the_stack_and_the_images(tmp_path_factory):
         opener = urllib.request.build_opener(NoRedirects())
         with opener.open(f"{ready.outputs['WebsiteUrl']}/50x/sample.jpg", timeout=30) as reply:
             assert reply.status == 200 and Image.open(io.BytesIO(reply.read())).width == 50
-        events = list(local.provision(url, sleep=lambda s: None))
+        events = list(local.provision(url, parameters=WEBSITE, sleep=lambda s: None))
         plan = next(e for e in events if hasattr(e, "no_changes"))
         assert plan.no_changes, "an unchanged stack is not redeployed after a restart"
     shutil.rmtree(data)

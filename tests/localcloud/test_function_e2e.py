@@ -24,6 +24,8 @@ from operations.invoke import resize_event
 from tests.localcloud.test_e2e import fetch, free_port, local_cloud
 
 RESIZER = str(Path(sys.executable).parent / "resizer")
+# The website delivery: the function redirects (302) back to the website.
+WEBSITE = {"Delivery": "website"}
 
 
 @dataclass
@@ -77,7 +79,11 @@ def cloud(tmp_path_factory):
     port = free_port()
     try:
         with local_cloud(tmp_path_factory.mktemp("function-e2e-local"), port) as url:
-            ready = [e for e in local.provision(url, sleep=lambda s: None) if isinstance(e, local.Ready)][-1]
+            ready = [
+                e
+                for e in local.provision(url, parameters=WEBSITE, sleep=lambda s: None)
+                if isinstance(e, local.Ready)
+            ][-1]
             env = {
                 k: v
                 for k, v in os.environ.items()
