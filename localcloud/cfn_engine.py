@@ -45,7 +45,7 @@ from moto.core.exceptions import ServiceException
 from moto.core.utils import utcnow
 from werkzeug.exceptions import HTTPException
 
-from localcloud import cfn_resources
+from localcloud import cfn_resources, cfn_rules
 
 LINT_FALLBACK_REGION = "us-east-1"
 _MAX_PROBLEMS_SHOWN = 5
@@ -171,6 +171,7 @@ def validate(
         if not ("[E3006]" in text and path.count("/") >= 2 and path.split("/")[1] in unsupported)
     ]
     problems += check_parameters(template, parameters)
+    problems += cfn_rules.broken(template, parameters)
     if previous:
         before = previous.get("Resources") or {}
         changed = sorted(

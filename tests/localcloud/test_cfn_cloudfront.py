@@ -5,6 +5,7 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from localcloud import cdn, s3_access
 from localcloud.cloudformation import LocalUrls
@@ -203,3 +204,14 @@ def test_public_reads_and_block_public_access() -> None:
     assert s3_access.read(Bucket(unknown), "a.jpg", s3_access.Reader()).status == 403, (
         "unread conditions grant nothing"
     )
+
+
+def test_a_domain_without_its_certificate_is_refused_before_anything_is_created(
+    local_urls: LocalUrls,
+    artifact: dict[str, str],  # noqa: F811
+) -> None:
+    with pytest.raises(ClientError) as refused:
+        change_set({**CDN, "DomainName": "images.example.com"}, "CREATE")
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+    assert "DomainName and CertificateArn go together" in refused.value.response["Error"]["Message"]
+    assert boto3.client("cloudfront").list_distributions()["DistributionList"].get("Quantity", 0) == 0
