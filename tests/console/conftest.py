@@ -132,7 +132,10 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
 
 def deploy_world() -> dict[str, str]:
     clients = Clients(boto3.Session(region_name=REGION))
-    settings = Settings(Target(stack="resizer", region=REGION), {"SigningKey": SIGNING_KEY})
+    # The website delivery: the console links images on the website (cdn links are the console's
+    # own change, on the operations side of issue 9).
+    parameters = {"SigningKey": SIGNING_KEY, "Delivery": "website"}
+    settings = Settings(Target(stack="resizer", region=REGION), parameters)
     planned = deploy.plan(clients, settings, sleep=lambda s: None)
     for _ in deploy.execute(clients, planned, sleep=lambda s: None, poll=0):
         pass
