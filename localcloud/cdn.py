@@ -301,7 +301,10 @@ class Cdn:
             query_string=urlencode(arguments),
             environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1"},
         ).get_environ()
-        response = self.api(Request(environ), f"{api_id}{path}")
+        try:
+            response = self.api(Request(environ), f"{api_id}{path}")
+        except Exception:  # the stage failed to answer at all: CloudFront's 502
+            return _bad_gateway()
         body = b"" if request.method == "HEAD" else response.get_data()
         return Origin(response.status_code, list(response.headers.items()), body)
 
