@@ -422,6 +422,7 @@ def install(cache: Cache) -> None:
     def invalidate(self: Any, dist_id: str, paths: list[str], caller_ref: str) -> Any:
         invalidation = create_invalidation(self, dist_id, paths, caller_ref)
         cache.invalidate(dist_id, list(paths))
+        invalidation.status = "Completed"  # as CloudFront spells it (moto: COMPLETED); evicted already
         return invalidation
 
     _patches.set(CloudFrontBackend, "create_invalidation", invalidate)

@@ -175,6 +175,9 @@ def test_after_an_invalidation_the_image_comes_from_s3_not_the_function(cloud):
     assert created["Id"] in [i["Id"] for i in listed]
     found = cloudfront.get_invalidation(DistributionId=distribution, Id=created["Id"])["Invalidation"]
     assert found["InvalidationBatch"]["Paths"]["Items"] == ["/300x200/*"]
+    assert created["Status"] == found["Status"] == "Completed", (
+        "evicted by the time CreateInvalidation returns"
+    )
 
     status, headers, body = get(f"{cloud.cdn}/300x200/sample.jpg")
     assert (status, headers["X-Cache"]) == (200, "Miss from cloudfront")
