@@ -256,6 +256,9 @@ def test_the_viewer_host_never_reaches_api_gateway(resources):
     headers = forwarded["HeadersConfig"]
     assert headers["HeaderBehavior"] in ("none", "whitelist")
     assert "host" not in [h.lower() for h in headers.get("Headers", [])]
+    assert [h.lower() for h in headers.get("Headers", [])] == ["accept"], "API Gateway's binary decision"
+    assert forwarded["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert forwarded["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
 
 
 def test_a_custom_domain_needs_its_certificate(template, resources):

@@ -215,3 +215,52 @@ def test_a_domain_without_its_certificate_is_refused_before_anything_is_created(
     assert refused.value.response["Error"]["Code"] == "ValidationError"
     assert "DomainName and CertificateArn go together" in refused.value.response["Error"]["Message"]
     assert boto3.client("cloudfront").list_distributions()["DistributionList"].get("Quantity", 0) == 0
+
+
+def test_the_local_cdn_fails_over_to_the_api_without_the_viewer_host(
+    local_urls: LocalUrls,
+    artifact: dict[str, str],  # noqa: F811
+) -> None:
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Response
+
+    from localcloud import cfn_cloudfront
+
+    found = outputs(change_set(CDN, "CREATE"))
+    seen = []
+
+    def api(request, raw):
+        seen.append((raw, dict(request.headers), dict(request.args)))
+        return Response(
+            b"rendered", status=200, headers={"Cache-Control": "max-age=60", "Content-Type": "image/jpeg"}
+        )
+
+    door = cdn.Cdn(api)
+    viewer = Client(door)
+    base = f"/_aws/cloudfront/{found['DistributionId']}"
+    reply = viewer.get(
+        f"{base}/300x200/a.jpg?utm=1", headers={"Host": "localhost:4566", "Accept": "image/webp"}
+    )
+    assert (reply.status_code, reply.data, reply.headers["X-Cache"]) == (
+        200,
+        b"rendered",
+        "Miss from cloudfront",
+    )
+    ((raw, headers, args),) = seen
+    api_id = resources()["RestApi"]["PhysicalResourceId"]
+    assert raw == f"{api_id}/prod/300x200/a.jpg", "the origin path is the stage"
+    assert (
+        headers["Host"] == f"{api_id}.execute-api.us-east-1.amazonaws.com"
+        and headers["Accept"] == "image/webp"
+    )
+    assert args == {}, "query strings outside the cache policy are not forwarded"
+    again = viewer.get(f"{base}/300x200/a.jpg?utm=2")
+    assert again.headers["X-Cache"] == "Hit from cloudfront" and len(seen) == 1
+    assert viewer.post(f"{base}/300x200/a.jpg").status_code == 403, "only GET and HEAD are allowed"
+
+    # An origin request policy that forwarded the viewer's Host would break the API origin, as on AWS.
+    cloudfront = cfn_cloudfront.backend("123456789012")
+    policy_id = resources()["OriginRequestPolicy"]["PhysicalResourceId"]
+    cfn_cloudfront.policies(cloudfront)[policy_id].config["HeadersConfig"] = {"HeaderBehavior": "allViewer"}
+    refused = viewer.get(f"{base}/64x/a.jpg", headers={"Host": "localhost:4566"})
+    assert refused.status_code == 403 and refused.json == {"message": "Forbidden"} and len(seen) == 1
