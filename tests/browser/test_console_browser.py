@@ -71,7 +71,8 @@ def test_login_refuses_a_wrong_token_then_lands_on_the_overview(
 def test_deploy_plans_a_change_executes_it_and_follows_the_events(page, stack: Stack, shots: Shots):
     shots.page = page
     goto(page, stack, "/deploy")
-    page.fill("#parameters", "MemorySize=1536")
+    # Delivery=website kept: a deploy takes the template's defaults for the parameters not given.
+    page.fill("#parameters", "MemorySize=1536\nDelivery=website")
     with page.expect_navigation(timeout=60_000):
         page.click("form[action='/deploy/plan'] button[type=submit]")
     assert re.search(r"/deploy/[A-Za-z0-9_-]+$", page.url), page.url
