@@ -3,6 +3,7 @@
 import ast
 import inspect
 import io
+import pickle
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from localcloud import (
     metrics,
     moto_lambda,
     patching,
+    persistence,
 )
 from operations import template
 
@@ -262,3 +264,14 @@ def test_describe_stacks_shows_stars_for_the_signing_key(aws) -> None:
     assert shown["SigningKey"] == "****"
     assert shown["ArtifactKey"] == "fn.zip", "only NoEcho parameters are hidden"
     assert secret not in str(cfn.describe_stacks())
+
+
+# --- the saved state --------------------------------------------------------------------------------
+
+
+def test_a_state_saved_by_another_moto_is_not_loaded(tmp_path, caplog) -> None:
+    assert f"moto {patching.moto_version()}" in persistence.FORMAT
+    older = {"format": "1 (moto 5.0.0)", "services": {"s3": {"unpicklable by this moto": True}}}
+    (tmp_path / persistence.STATE_FILE).write_bytes(pickle.dumps(older))
+    assert persistence.load(tmp_path) is False
+    assert "saved as 1 (moto 5.0.0)" in caplog.text
