@@ -110,6 +110,17 @@ def _clear_model_caches() -> None:
         cached.cache_clear()
 
 
+_MODEL_PROTOCOL = {
+    "create_from_cloudformation_json": (
+        "cls, resource_name, cloudformation_json, account_id, region_name, **kwargs"
+    ),
+    "update_from_cloudformation_json": (
+        "cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name"
+    ),
+    "delete_from_cloudformation_json": "cls, resource_name, cloudformation_json, account_id, region_name",
+}
+
+
 def _register_models() -> None:
     # moto looks models up in CloudFormationModel.__subclasses__() through lru_cache'd functions:
     # defining the classes (importing cfn_resources) and clearing the caches registers them. So
@@ -120,6 +131,10 @@ def _register_models() -> None:
     from moto.core.common_models import CloudFormationModel
 
     from localcloud import cfn_resources
+
+    # The models implement moto's model protocol: moto calls these by these parameter names.
+    for method, expect in _MODEL_PROTOCOL.items():
+        patching.check(CloudFormationModel, method, expect)
 
     @functools.lru_cache
     def get_model_list() -> list[type[CloudFormationModel]]:

@@ -14,6 +14,7 @@ from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend
 from moto.cloudformation.parsing import get_model_map
+from moto.core.common_models import CloudFormationModel
 from moto.logs.models import LogsBackend
 from moto.logs.utils import EventMessageFilter
 
@@ -203,6 +204,24 @@ def test_a_changed_moto_method_makes_cloudformation_install_fail_and_patch_nothi
         assert not cloudformation._patches.active
         model = get_model_map().get(cfn_resources.MODELS[0].cloudformation_type())
         assert model is not cfn_resources.MODELS[0], "the local models are unregistered again"
+    finally:
+        monkeypatch.undo()
+        if was_installed:
+            cloudformation.install()
+
+
+def test_a_changed_model_protocol_makes_cloudformation_install_fail(monkeypatch) -> None:
+    was_installed = cloudformation._patches.active
+    cloudformation.uninstall()
+
+    def create(cls, logical_id, cloudformation_json, account_id, region_name, **kwargs):
+        """moto with resource_name renamed: the local models would get the wrong arguments."""
+
+    monkeypatch.setattr(CloudFormationModel, "create_from_cloudformation_json", classmethod(create))
+    try:
+        with pytest.raises(patching.PatchTargetChanged, match=r"CloudFormationModel\.create_from_cloudf"):
+            cloudformation.install()
+        assert not cloudformation._patches.active
     finally:
         monkeypatch.undo()
         if was_installed:
