@@ -53,7 +53,7 @@ CACHE_BYTES = 256 << 20
 _S3_ORIGIN = re.compile(r"^(?P<bucket>.+?)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
 _API_ORIGIN = re.compile(r"^(?P<api>[A-Za-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
 _CACHEABLE = {200, 203, 206, 300, 301, 400, 403, 404, 405, 410, 414, 416, 500, 501, 502, 503, 504}
-_patches = patching.Patches()
+_patches = patching.Patches("cloudfront cache invalidation")
 
 
 @dataclass
@@ -425,7 +425,9 @@ def install(cache: Cache) -> None:
         invalidation.status = "Completed"  # as CloudFront spells it (moto: COMPLETED); evicted already
         return invalidation
 
-    _patches.set(CloudFrontBackend, "create_invalidation", invalidate)
+    _patches.set(
+        CloudFrontBackend, "create_invalidation", invalidate, expect="self, dist_id, paths, caller_ref"
+    )
 
 
 def uninstall() -> None:

@@ -29,7 +29,7 @@ from moto.utilities.utils import get_partition
 
 from localcloud import patching
 
-_patches = patching.Patches()
+_patches = patching.Patches("cloudfront models")
 _lock = threading.Lock()
 
 
@@ -390,7 +390,7 @@ def install_patches() -> None:
             return
         original(self, config)
 
-    _patches.set(DistributionConfig, "__init__", __init__)
+    _patches.set(DistributionConfig, "__init__", __init__, expect="self, config")
 
 
 def uninstall_patches() -> None:

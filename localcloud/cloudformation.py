@@ -94,7 +94,8 @@ def rewrite(url: str) -> str:
 
 _lock = threading.Lock()
 _urls: LocalUrls | None = None
-_patches = patching.Patches()  # what uninstall() puts back; empty when moto is not patched
+_patches = patching.Patches("cloudformation")  # what uninstall() puts back; empty when not patched
+_model_lookup = patching.Patches("cloudformation model lookup")  # installed once, never undone
 _registered = False  # whether moto's model lookups include localcloud.cfn_resources.MODELS
 
 
@@ -105,28 +106,32 @@ def install(urls: LocalUrls | None = None) -> None:
         _urls = urls
         if _registered:
             return
-        _register_models()
-        cfn_cloudfront.install_patches()
-        _patch_backend()
-        _patch_stack()
-        _patch_attributes()
-        _patch_responses()
-        _patch_conditions()
+        try:
+            _register_models()
+            cfn_cloudfront.install_patches()
+            _patch_backend()
+            _patch_stack()
+            _patch_attributes()
+            _patch_responses()
+            _patch_conditions()
+        except BaseException:
+            _undo()  # all or nothing: a target that changed leaves moto as it was
+            raise
 
 
 def uninstall() -> None:
     """Give moto back its own behaviour (for tests that need plain moto in the same process)."""
-    global _registered, _urls
     with _lock:
-        _patches.undo()
-        cfn_cloudfront.uninstall_patches()
-        _urls = None
-        _registered = False
-        _clear_model_caches()
+        _undo()
 
 
-def _patch(owner: Any, name: str, value: Any) -> None:
-    _patches.set(owner, name, value)
+def _undo() -> None:
+    global _registered, _urls
+    _patches.undo()
+    cfn_cloudfront.uninstall_patches()
+    _urls = None
+    _registered = False
+    _clear_model_caches()
 
 
 def _clear_model_caches() -> None:
@@ -134,6 +139,17 @@ def _clear_model_caches() -> None:
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
+
+
+_MODEL_PROTOCOL = {
+    "create_from_cloudformation_json": (
+        "cls, resource_name, cloudformation_json, account_id, region_name, **kwargs"
+    ),
+    "update_from_cloudformation_json": (
+        "cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name"
+    ),
+    "delete_from_cloudformation_json": "cls, resource_name, cloudformation_json, account_id, region_name",
+}
 
 
 def _register_models() -> None:
@@ -148,15 +164,18 @@ def _register_models() -> None:
     from localcloud import cfn_resources
 
     ours = cfn_resources.MODELS + cfn_cloudfront.MODELS
+    # The models implement moto's model protocol: moto calls these by these parameter names.
+    for method, expect in _MODEL_PROTOCOL.items():
+        patching.check(CloudFormationModel, method, expect)
 
     @functools.lru_cache
     def get_model_list() -> list[type[CloudFormationModel]]:
         models = CloudFormationModel.__subclasses__()
         return models if _registered else [m for m in models if m not in ours]
 
-    if not hasattr(parsing.get_model_list, "localcloud"):
-        get_model_list.localcloud = True  # type: ignore[attr-defined]
-        parsing.get_model_list = get_model_list
+    with _model_lookup.lock:
+        if not _model_lookup.active:
+            _model_lookup.set(parsing, "get_model_list", get_model_list, expect="")
     _registered = True
     _clear_model_caches()
     model_map = parsing.get_model_map()
@@ -237,7 +256,9 @@ def _patch_backend() -> None:
         stack = self.get_stack(name)
         resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
         cfn_engine.validate(template, resolved, self.region_name, previous=stack.template_dict)
-        return backend_update_stack(self, name, template, role_arn, parameters, tags)
+        return backend_update_stack(
+            self, name=name, template=template, role_arn=role_arn, parameters=parameters, tags=tags
+        )
 
     # moto applies a change set with ResourceMap.update (no order, no events, no rollback) and
     # never gives the stack the change set's template (so a created stack has no outputs).
@@ -252,11 +273,33 @@ def _patch_backend() -> None:
             if stack.status == "DELETE_FAILED":
                 self.stacks[stack_id] = self.deleted_stacks.pop(stack_id)
 
-    _patch(CloudFormationBackend, "create_stack", create_stack)
-    _patch(CloudFormationBackend, "create_change_set", create_change_set)
-    _patch(CloudFormationBackend, "update_stack", update_stack)
-    _patch(CloudFormationBackend, "execute_change_set", execute_change_set)
-    _patch(CloudFormationBackend, "delete_stack", delete_stack)
+    _patches.set(
+        CloudFormationBackend,
+        "create_stack",
+        create_stack,
+        expect="self, name, template, parameters, notification_arns, tags, role_arn, "
+        "enable_termination_protection, timeout_in_mins, stack_policy_body",
+    )
+    _patches.set(
+        CloudFormationBackend,
+        "create_change_set",
+        create_change_set,
+        expect="self, stack_name, change_set_name, template, parameters, description, change_set_type, "
+        "notification_arns, tags, role_arn",
+    )
+    _patches.set(
+        CloudFormationBackend,
+        "update_stack",
+        update_stack,
+        expect="self, name, template, role_arn, parameters, tags",
+    )
+    _patches.set(
+        CloudFormationBackend,
+        "execute_change_set",
+        execute_change_set,
+        expect="self, change_set_name, stack_name",
+    )
+    _patches.set(CloudFormationBackend, "delete_stack", delete_stack, expect="self, name_or_stack_id")
 
 
 _NOT_UPDATABLE = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"}
@@ -264,6 +307,7 @@ _NOT_UPDATABLE = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", 
 
 def _patch_stack() -> None:
     from moto.cloudformation.models import Change, ChangeSet, Stack
+    from moto.cloudformation.parsing import ResourceMap
 
     from localcloud import cfn_engine
 
@@ -302,9 +346,13 @@ def _patch_stack() -> None:
         return found
 
     # moto compares each parameter's value (not its key) with the NoEcho keys, so NoEcho values
-    # were shown; AWS shows "****".
+    # were shown; AWS shows "****". Read without a default: if moto renames the attribute, install
+    # fails (the check below) rather than DescribeStacks showing the signing key.
+    for attribute in ("no_echo_parameter_keys", "resolved_parameters"):
+        patching.require_instance_attribute(ResourceMap, attribute)
+
     def parameter_list(self: Stack) -> list[dict[str, Any]]:
-        hidden = set(getattr(self.resource_map, "no_echo_parameter_keys", []))
+        hidden = set(self.resource_map.no_echo_parameter_keys)
         return [
             {"ParameterKey": k, "ParameterValue": "****" if k in hidden else v}
             for k, v in self.resource_map.resolved_parameters.items()
@@ -326,13 +374,13 @@ def _patch_stack() -> None:
                 changes.append(Change(action="Modify", logical_resource_id=lid, resource_type=body["Type"]))
         return changes
 
-    _patch(Stack, "create_resources", create_resources)
-    _patch(Stack, "update", update)
-    _patch(Stack, "delete", delete)
-    _patch(Stack, "stack_resources", property(stack_resources))
-    _patch(Stack, "outputs", property(outputs))
-    _patch(Stack, "parameter_list", property(parameter_list))
-    _patch(ChangeSet, "diff", diff)
+    _patches.set(Stack, "create_resources", create_resources, expect="self")
+    _patches.set(Stack, "update", update, expect="self, template, role_arn, parameters, tags")
+    _patches.set(Stack, "delete", delete, expect="self")
+    _patches.set(Stack, "stack_resources", property(stack_resources), expect=patching.PROPERTY)
+    _patches.set(Stack, "outputs", property(outputs), expect=patching.PROPERTY)
+    _patches.set(Stack, "parameter_list", property(parameter_list), expect=patching.PROPERTY)
+    _patches.set(ChangeSet, "diff", diff, expect="self")
 
 
 def _patch_attributes() -> None:
@@ -349,8 +397,13 @@ def _patch_attributes() -> None:
         urls = _urls
         return urls.rewrite(value) if attribute_name == "WebsiteURL" and urls is not None else value
 
-    _patch(FakeBucket, "get_cfn_attribute", get_cfn_attribute)
-    _patch(LogGroup, "get_cfn_attribute", cfn_resources.log_group_attribute(LogGroup.get_cfn_attribute))
+    _patches.set(FakeBucket, "get_cfn_attribute", get_cfn_attribute, expect="self, attribute_name")
+    _patches.set(
+        LogGroup,
+        "get_cfn_attribute",
+        cfn_resources.log_group_attribute(LogGroup.get_cfn_attribute),
+        expect="self, attribute_name",
+    )
 
 
 def _patch_conditions() -> None:
@@ -375,7 +428,9 @@ def _patch_conditions() -> None:
             return text(left) == text(right)
         return original(condition, resources_map, condition_map)
 
-    _patch(parsing, "parse_condition", parse_condition)
+    _patches.set(
+        parsing, "parse_condition", parse_condition, expect="condition, resources_map, condition_map"
+    )
 
 
 def _patch_responses() -> None:
@@ -413,5 +468,7 @@ def _patch_responses() -> None:
         self.resource_status = getattr(resource, "resource_status", self.resource_status)
         self.timestamp = getattr(resource, "timestamp", self.timestamp)
 
-    _patch(responses.CloudFormationResponse, "list_stack_resources", list_stack_resources)
-    _patch(responses.StackResourceDTO, "__init__", dto)
+    _patches.set(
+        responses.CloudFormationResponse, "list_stack_resources", list_stack_resources, expect="self"
+    )
+    _patches.set(responses.StackResourceDTO, "__init__", dto, expect="self, stack, resource")

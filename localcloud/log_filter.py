@@ -24,6 +24,7 @@ puts moto back.
 """
 
 import functools
+import inspect
 import json
 import math
 import operator
@@ -424,7 +425,7 @@ def _delimited_pattern(inner: str) -> Predicate:
 
 # moto -----------------------------------------------------------------------------------------
 
-_patches = patching.Patches()
+_patches = patching.Patches("log_filter")
 
 
 def install() -> None:
@@ -440,7 +441,7 @@ def install() -> None:
     from moto.logs.models import LogsBackend
     from moto.logs.utils import EventMessageFilter
 
-    with _patches.lock:
+    with _patches.installing():
         if _patches.active:
             return
 
@@ -454,22 +455,25 @@ def install() -> None:
             return self.localcloud_matches(message)
 
         original = LogsBackend.filter_log_events
+        signature = inspect.signature(original)
 
-        def filter_log_events(self: Any, log_group_name: str, *args: Any, **kwargs: Any) -> Any:
-            pattern = kwargs["filter_pattern"] if "filter_pattern" in kwargs else args[5]
-            EventMessageFilter(pattern)  # raises InvalidParameterException for an invalid pattern
-            return original(self, log_group_name, *args, **kwargs)
+        def filter_log_events(self: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            EventMessageFilter(bound.arguments["filter_pattern"])  # InvalidParameterException if invalid
+            return original(self, *args, **kwargs)
 
-        _patch(EventMessageFilter, "__init__", init)
-        _patch(EventMessageFilter, "matches", matches)
-        _patch(LogsBackend, "filter_log_events", filter_log_events)
+        _patches.set(EventMessageFilter, "__init__", init, expect="self, pattern")
+        _patches.set(EventMessageFilter, "matches", matches, expect="self, message")
+        _patches.set(
+            LogsBackend,
+            "filter_log_events",
+            filter_log_events,
+            expect="self, log_group_name, log_stream_names, start_time, end_time, limit, next_token, "
+            "filter_pattern, interleaved",
+        )
 
 
 def uninstall() -> None:
     """Give moto back its own filter patterns."""
-    with _patches.lock:
-        _patches.undo()
-
-
-def _patch(owner: Any, name: str, value: Any) -> None:
-    _patches.set(owner, name, value)
+    _patches.undo()

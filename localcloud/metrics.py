@@ -382,7 +382,9 @@ def get_metric_data(
                 query, query.get("Label") or query["Id"], list(zip(timestamps, values, strict=True))
             )
     if insights:
-        for result in _ORIGINAL_GET_METRIC_DATA[0](self, insights, start_time, end_time, scan_by):
+        for result in _ORIGINAL_GET_METRIC_DATA[0](
+            self, queries=insights, start_time=start_time, end_time=end_time, scan_by=scan_by
+        ):
             results[result["id"]] = result
     return [
         results[q["Id"]] for q in queries if q["Id"] in results and q.get("ReturnData", True) is not False
@@ -458,7 +460,7 @@ def get_metric_statistics_response(self: Any) -> Any:
 
 # moto ------------------------------------------------------------------------------------------
 
-_patches = patching.Patches()
+_patches = patching.Patches("metrics")
 _ORIGINAL_GET_METRIC_DATA: list[Callable] = []
 
 
@@ -475,7 +477,7 @@ def install() -> None:
 
     from localcloud import moto_lambda
 
-    with _patches.lock:
+    with _patches.installing():
         if _patches.active:
             return
         _ORIGINAL_GET_METRIC_DATA[:] = [CloudWatchBackend.get_metric_data]
@@ -484,10 +486,22 @@ def install() -> None:
         def write_log(fn: Any) -> Any:
             return emf_writer(original_write_log(fn), fn.account_id, fn.region)
 
-        _patch(CloudWatchBackend, "get_metric_data", get_metric_data)
-        _patch(CloudWatchBackend, "get_metric_statistics", get_metric_statistics)
-        _patch(CloudWatchResponse, "get_metric_statistics", get_metric_statistics_response)
-        _patch(moto_lambda, "write_log", write_log)
+        _patches.set(
+            CloudWatchBackend,
+            "get_metric_data",
+            get_metric_data,
+            expect="self, queries, start_time, end_time, scan_by",
+        )
+        _patches.set(
+            CloudWatchBackend,
+            "get_metric_statistics",
+            get_metric_statistics,
+            expect="self, namespace, metric_name, start_time, end_time, period, stats, dimensions, unit",
+        )
+        _patches.set(
+            CloudWatchResponse, "get_metric_statistics", get_metric_statistics_response, expect="self"
+        )
+        _patches.set(moto_lambda, "write_log", write_log, expect="fn")
 
 
 def uninstall() -> None:
@@ -495,7 +509,3 @@ def uninstall() -> None:
     with _patches.lock:
         _patches.undo()
         _ORIGINAL_GET_METRIC_DATA.clear()
-
-
-def _patch(owner: Any, name: str, value: Any) -> None:
-    _patches.set(owner, name, value)

@@ -4,6 +4,7 @@ moto's ``LambdaFunction.invoke`` (used by the Invoke API and by moto's own event
 Docker; ``install`` replaces it, on the class, with a call into ``lambda_runtime.Runtime`` and
 maps the outcome to Lambda's API: the payload, ``X-Amz-Function-Error: Unhandled``, the 4 KB log
 tail for ``LogType=Tail``, and ``TooManyRequestsException`` (HTTP 429) when throttled.
+``uninstall`` gives moto its own ``invoke`` back.
 """
 
 import threading
@@ -13,7 +14,10 @@ from typing import Any
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 
-from localcloud import lambda_runtime
+from localcloud import lambda_runtime, patching
+
+_patches = patching.Patches("moto_lambda")
+_runtimes: list[lambda_runtime.Runtime] = []  # the runtime of the last install
 
 
 class TooManyRequests(LambdaClientError):
@@ -38,26 +42,38 @@ def write_log(fn: Any) -> lambda_runtime.LogWriter:
 
 def install(runtime: lambda_runtime.Runtime) -> None:
     """Route every moto Lambda invocation through runtime (idempotent; last install wins)."""
+    with _patches.installing():
+        _runtimes[:] = [runtime]
+        if not _patches.active:
+            expect = "self, body, request_headers, response_headers"
+            _patches.set(LambdaFunction, "invoke", _invoke, expect=expect)
 
-    def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
-        event = body.decode() if isinstance(body, bytes) else (body or "")
-        spec = lambda_runtime.spec_of(self)
-        runtime.log = write_log(self)
-        if (request_headers or {}).get("X-Amz-Invocation-Type") == "Event":
-            threading.Thread(target=_quietly, args=(runtime, spec, self, event), daemon=True).start()
-            return b""
-        try:
-            outcome = runtime.invoke(spec, self.code_bytes, event, self.region)
-        except lambda_runtime.Throttled as exc:
-            raise TooManyRequests(str(exc)) from None
-        if outcome.function_error:
-            response_headers["x-amz-function-error"] = outcome.function_error
-        response_headers["x-amz-log-result"] = outcome.log_tail
-        response_headers["x-amzn-RequestId"] = outcome.request_id
-        response_headers["x-amz-executed-version"] = "$LATEST"
-        return outcome.payload
 
-    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+def uninstall() -> None:
+    """Give moto back its own (Docker-based) invoke."""
+    with _patches.lock:
+        _patches.undo()
+        _runtimes.clear()
+
+
+def _invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+    runtime = _runtimes[0]
+    event = body.decode() if isinstance(body, bytes) else (body or "")
+    spec = lambda_runtime.spec_of(self)
+    runtime.log = write_log(self)
+    if (request_headers or {}).get("X-Amz-Invocation-Type") == "Event":
+        threading.Thread(target=_quietly, args=(runtime, spec, self, event), daemon=True).start()
+        return b""
+    try:
+        outcome = runtime.invoke(spec, self.code_bytes, event, self.region)
+    except lambda_runtime.Throttled as exc:
+        raise TooManyRequests(str(exc)) from None
+    if outcome.function_error:
+        response_headers["x-amz-function-error"] = outcome.function_error
+    response_headers["x-amz-log-result"] = outcome.log_tail
+    response_headers["x-amzn-RequestId"] = outcome.request_id
+    response_headers["x-amz-executed-version"] = "$LATEST"
+    return outcome.payload
 
 
 def _quietly(runtime: lambda_runtime.Runtime, spec: Any, fn: Any, event: str) -> None:

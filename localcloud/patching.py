@@ -1,34 +1,162 @@
-"""Patches on moto's classes and modules, recorded so that they can be undone.
+"""Patches on moto's classes and modules: checked against what they expect, and undoable.
 
 The local cloud installs its fidelity fixes in process (the server, and the tests that run moto
-in process); ``Patches`` keeps what each attribute held so ``undo`` gives moto back exactly.
+in process). Every patch goes through ``Patches.set(owner, name, value, expect=...)``: the target
+must exist and have the signature the patch was written for, else install fails with
+PatchTargetChanged (naming the target, moto's version and what was expected) instead of silently
+adding an attribute nobody calls or wrapping a method whose arguments moved. ``undo`` gives moto
+back exactly what each attribute held.
 """
 
+import contextlib
+import functools
+import importlib.metadata
+import inspect
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 _ABSENT = object()
+PROPERTY = "property"  # the expectation for a property (its getter takes only self)
+
+
+@functools.cache
+def moto_version() -> str:
+    try:
+        return importlib.metadata.version("moto")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class PatchTargetChanged(RuntimeError):
+    """A patch's target is missing or no longer has the signature the patch was written for."""
+
+    def __init__(self, target: str, expected: str, found: str) -> None:
+        self.target, self.expected, self.found = target, expected, found
+        super().__init__(
+            f"localcloud cannot patch {target} on moto {moto_version()}: expected {expected}, found {found}. "
+            "moto changed under this patch; review the patch against this moto version (or pin moto)."
+        )
+
+
+def shape(target: Any) -> str:
+    """What a patch target is, in the form ``expect`` is written: ``(self, a, *args, b, **kw)`` for a
+    callable (parameter names and kinds, without annotations or defaults), ``property``, or the
+    type's name of anything else."""
+    if isinstance(target, property):
+        return PROPERTY
+    if not callable(target):
+        return type(target).__name__
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return "a callable without a signature"
+    bare = [p.replace(annotation=p.empty, default=p.empty) for p in signature.parameters.values()]
+    return str(signature.replace(parameters=bare, return_annotation=signature.empty))
+
+
+def _normal(expect: str) -> str:
+    text = " ".join(expect.split())
+    if text == PROPERTY or (text.startswith("(") and text.endswith(")")):
+        return text
+    return f"({text})"
+
+
+def _name(owner: Any, name: str = "") -> str:
+    if inspect.ismodule(owner):
+        base = owner.__name__
+    else:
+        module = getattr(owner, "__module__", None)
+        qualified = getattr(owner, "__qualname__", None) or type(owner).__qualname__
+        base = f"{module}.{qualified}" if module else qualified
+    return f"{base}.{name}" if name else base
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One installed patch: what was replaced, by what, and the signature it was expected to have."""
+
+    owner: Any
+    name: str
+    expect: str
+    original: Any  # what owner.__dict__ held (_ABSENT when the attribute was inherited)
+    replaced: Any  # the attribute as looked up on owner before the patch (possibly inherited)
+    value: Any
+
+    @property
+    def target(self) -> str:
+        return _name(self.owner, self.name)
 
 
 class Patches:
     """A group of attribute patches, undone together in reverse order."""
 
-    def __init__(self) -> None:
+    registry: "list[Patches]" = []  # every group created, so a test can check each installed patch
+
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.lock = threading.RLock()
-        self._originals: list[tuple[Any, str, Any]] = []  # (owner, name, what owner.__dict__ held)
+        self._installed: list[Patch] = []
+        Patches.registry.append(self)
 
     @property
     def active(self) -> bool:
-        return bool(self._originals)
+        return bool(self._installed)
 
-    def set(self, owner: Any, name: str, value: Any) -> None:
-        self._originals.append((owner, name, owner.__dict__.get(name, _ABSENT)))
+    @property
+    def installed(self) -> list[Patch]:
+        return list(self._installed)
+
+    def set(self, owner: Any, name: str, value: Any, *, expect: str) -> None:
+        """Replace owner.name by value, checking first that owner.name exists and has the shape expect
+        (e.g. ``"self, log_group_name, *args, **kwargs"``, or ``PROPERTY``); PatchTargetChanged if not."""
+        current = check(owner, name, expect)
+        self._installed.append(
+            Patch(owner, name, _normal(expect), owner.__dict__.get(name, _ABSENT), current, value)
+        )
         setattr(owner, name, value)
 
+    @contextlib.contextmanager
+    def installing(self) -> Iterator[None]:
+        """Install a set of patches all or nothing: any error undoes those already set."""
+        with self.lock:
+            try:
+                yield
+            except BaseException:
+                self.undo()
+                raise
+
     def undo(self) -> None:
-        while self._originals:
-            owner, name, original = self._originals.pop()
-            if original is _ABSENT:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, original)
+        with self.lock:
+            while self._installed:
+                patch = self._installed.pop()
+                if patch.original is _ABSENT:
+                    delattr(patch.owner, patch.name)
+                else:
+                    setattr(patch.owner, patch.name, patch.original)
+
+
+def check(owner: Any, name: str, expect: str) -> Any:
+    """owner.name (as stored, not bound), after checking that it exists and has the shape expect (see
+    ``shape``); PatchTargetChanged if not."""
+    try:
+        current = inspect.getattr_static(owner, name)
+    except AttributeError:
+        raise PatchTargetChanged(_name(owner, name), _normal(expect), "no such attribute") from None
+    found = shape(current.__func__ if isinstance(current, staticmethod | classmethod) else current)
+    if found != _normal(expect):
+        raise PatchTargetChanged(_name(owner, name), _normal(expect), found)
+    return current
+
+
+def require_instance_attribute(cls: type, attribute: str) -> None:
+    """PatchTargetChanged unless cls's source assigns ``self.<attribute>``: for a patch that reads an
+    instance attribute (which cannot be seen on the class before an instance exists)."""
+    target = f"{_name(cls)} (instances' .{attribute})"
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        raise PatchTargetChanged(target, f"self.{attribute} = ...", "no source to check") from None
+    if f"self.{attribute} =" not in source and f"self.{attribute}: " not in source:
+        raise PatchTargetChanged(target, f"self.{attribute} = ...", "no such assignment")

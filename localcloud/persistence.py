@@ -15,11 +15,12 @@ import pickle
 import threading
 import weakref
 from collections import defaultdict
+from importlib.metadata import version
 from pathlib import Path
 
 SERVICES = ("s3", "cloudformation", "lambda", "iam", "logs", "apigateway", "cloudwatch", "sts", "cloudfront")
 STATE_FILE = "state.pickle"
-FORMAT = 1
+FORMAT = f"1 (moto {version('moto')})"  # moto's pickled objects load only into the moto that saved them
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _version = 0  # bumped by touch() whenever the state may have changed
@@ -78,6 +79,7 @@ def load(data_dir: Path) -> bool:
         log.warning("ignoring unreadable local cloud state %s: %s", path, exc)
         return False
     if state.get("format") != FORMAT:
+        log.warning("ignoring local cloud state %s saved as %s (now %s)", path, state.get("format"), FORMAT)
         return False
     for name, saved_backends in state["services"].items():
         live = get_backend(name)

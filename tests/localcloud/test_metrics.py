@@ -14,7 +14,6 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.awslambda.models import LambdaFunction
 from moto.cloudwatch.models import CloudWatchBackend
 
 from localcloud import lambda_runtime, metrics, moto_lambda
@@ -435,8 +434,7 @@ def zipped(code: str) -> bytes:
 
 
 @pytest.fixture
-def runtime(aws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[lambda_runtime.Runtime]:
-    monkeypatch.setattr(LambdaFunction, "invoke", LambdaFunction.invoke)  # restored after the test
+def runtime(aws, tmp_path: Path) -> Iterator[lambda_runtime.Runtime]:
     local = lambda_runtime.Runtime(
         tmp_path,
         lambda *args: None,
@@ -447,6 +445,7 @@ def runtime(aws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[la
     try:
         yield local
     finally:
+        moto_lambda.uninstall()  # moto's own invoke again, for the rest of the suite
         local.shutdown()
 
 
