@@ -40,6 +40,8 @@ _WEBSITE = re.compile(
 _EXECUTE_API = re.compile(
     r"^https?://(?P<api>[A-Za-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
 )
+# A local URL stored by a run on another port (outputs, PUBLIC_URL): it follows the current port.
+_LOCAL = re.compile(r"^http://(?:127\.0\.0\.1|localhost):\d+(?P<rest>/_aws/(?:s3-website|execute-api)/.*)$")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class LocalUrls:
             return self.website(found["bucket"]) + found["rest"]
         if found := _EXECUTE_API.match(url):
             return self.execute_api(found["api"]) + found["rest"]
+        if found := _LOCAL.match(url):
+            return self.base.rstrip("/") + found["rest"]
         return url
 
 
