@@ -75,7 +75,8 @@ def candidates(environ: dict[str, str] | None = None) -> list[tuple[str, str]]:
     if env.get(ENV_OVERRIDE):
         found.append((ENV_OVERRIDE, env[ENV_OVERRIDE]))
     for name in (f"python{LAMBDA_VERSION}", "python3", "python"):
-        if path := shutil.which(name, path=env.get("PATH", "")):
+        path = shutil.which(name, path=env.get("PATH", ""))
+        if path and "/shims/" not in path:  # pyenv's shims: its versions are looked at below
             found.append(("PATH", path))
     pyenv = Path(env.get("PYENV_ROOT") or home / ".pyenv")
     pattern = str(pyenv / "versions" / f"{LAMBDA_VERSION}*" / "bin" / "python3")
@@ -118,6 +119,11 @@ def find() -> Interpreter:
     return search()
 
 
+def cache_root() -> Path:
+    """Where the runtime's SDK links and bytecode are kept (shared by local clouds, like the zips)."""
+    return Path(os.environ.get("RESIZER_CACHE_DIR") or Path.home() / ".cache" / "resizer") / "lambda-runtime"
+
+
 def sdk_dir(root: Path) -> Path:
     """A folder with links to this environment's boto3 and its dependencies (made once)."""
     import boto3
@@ -139,3 +145,21 @@ def sdk_dir(root: Path) -> Path:
     except OSError:  # made concurrently by another worker's start
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def prepare(python: Interpreter, root: Path | None = None) -> tuple[Path, Path]:
+    """(SDK folder, bytecode cache) for python; the SDK's import path compiled once, as Lambda's
+    runtime ships it compiled (else every first worker compiles botocore, seconds on a busy CPU)."""
+    root = root or cache_root()
+    sdk = sdk_dir(root)
+    pycache = root / f"pycache-{python.full_version}-{python.machine}"
+    marker = pycache / f".warm-{sdk.name}"
+    if not marker.exists():
+        warm = f"import sys; sys.path.insert(0, {str(sdk)!r}); import boto3, botocore.session, s3transfer"
+        command = [python.path, "-S", "-P", "-X", f"pycache_prefix={pycache}", "-c", warm]
+        try:
+            if subprocess.run(command, capture_output=True, timeout=300).returncode == 0:
+                marker.touch()
+        except (OSError, subprocess.SubprocessError):
+            pass  # workers compile what they import
+    return sdk, pycache

@@ -167,6 +167,7 @@ class Worker:
         *,
         python: str = sys.executable,
         sdk_dir: Path | None = None,
+        pycache: Path | None = None,
         note: str = "",
         init_timeout: float | None = None,
     ) -> None:
@@ -180,7 +181,19 @@ class Worker:
         child_in, self._to_child = os.pipe()
         self._from_child, child_out = os.pipe()
         launched = time.perf_counter()  # Init Duration counts the runtime's start-up, as on AWS
-        argv = [python, "-S", "-P", str(WORKER_SCRIPT), str(child_in), str(child_out), str(os.getpid())]
+        # -S: no site-packages but the SDK folder; -P: not this folder either; bytecode goes to a
+        # cache outside the code (Lambda's runtime has its SDK compiled; the first worker compiles it).
+        cache = ["-X", f"pycache_prefix={pycache}"] if pycache else ["-B"]
+        argv = [
+            python,
+            "-S",
+            "-P",
+            *cache,
+            str(WORKER_SCRIPT),
+            str(child_in),
+            str(child_out),
+            str(os.getpid()),
+        ]
         self.process = process.spawn(
             [*argv, str(sdk_dir or "")],
             cwd=code_dir,
@@ -395,7 +408,10 @@ class Runtime:
         self._changed = threading.Condition(self._lock)  # a worker became idle, or a start ended
         self._starting = 0
         self._closed = threading.Event()
+        self._prepare_lock = threading.Lock()
+        self._prepared: tuple[Path | None, Path | None] | None = None
         threading.Thread(target=self._reaper, name="lambda-reaper", daemon=True).start()
+        threading.Thread(target=self._runtime_files, name="lambda-prepare", daemon=True).start()
 
     @property
     def python(self) -> Any:
@@ -485,13 +501,15 @@ class Runtime:
             return worker
         try:
             python = self.python
+            sdk, pycache = self._runtime_files()
             return Worker(
                 spec,
                 self._code_dir(spec, code),
                 self._environment(spec, region),
                 self.log,
                 python=python.path,
-                sdk_dir=self._sdk_dir(),
+                sdk_dir=sdk,
+                pycache=pycache,
                 note=f"Python {python.full_version}, not python3.12" if python.warning else "",
                 init_timeout=max(1.0, deadline - time.monotonic()),
             )
@@ -547,13 +565,17 @@ class Runtime:
             with contextlib.suppress(Exception):  # the next round tries again
                 self._trim()
 
-    def _sdk_dir(self) -> Path | None:
+    def _runtime_files(self) -> tuple[Path | None, Path | None]:
+        """(SDK folder, bytecode cache), prepared once before the first worker starts."""
         from localcloud import interpreter
 
-        try:
-            return interpreter.sdk_dir(self.data_dir / "runtime")
-        except (ImportError, OSError):
-            return None
+        with self._prepare_lock:
+            if self._prepared is None:
+                try:
+                    self._prepared = interpreter.prepare(self.python)
+                except (ImportError, OSError):
+                    self._prepared = (None, None)
+            return self._prepared
 
     def _init_failure(self, spec: FunctionSpec, request_id: str, failed: InitFailed) -> Invocation:
         """The invocation of a worker that could not start, logged and answered as Lambda does."""
@@ -618,7 +640,6 @@ class Runtime:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
             "AWS_ACCESS_KEY_ID": "localcloud",
             "AWS_SECRET_ACCESS_KEY": "localcloud",
