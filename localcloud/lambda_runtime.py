@@ -513,6 +513,11 @@ class Runtime:
                 note=f"Python {python.full_version}, not python3.12" if python.warning else "",
                 init_timeout=max(1.0, deadline - time.monotonic()),
             )
+        except OSError as exc:  # the interpreter cannot be run at all: an init failure too
+            with self._lock:
+                pool.busy -= 1
+            said = [f"cannot start the runtime: {exc}"]
+            raise InitFailed(0.0, said, exit_reason="exit status 127") from None
         except BaseException:
             with self._lock:
                 pool.busy -= 1

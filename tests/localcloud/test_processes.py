@@ -288,3 +288,59 @@ def test_spawn_and_child_command_shapes() -> None:
     ]
     process = spawn([sys.executable, "-c", "print(1)"], stdout=subprocess.PIPE)
     assert process.communicate(timeout=30)[0] == b"1\n"
+
+
+# --- a function that cannot start, through the API ------------------------------------------------
+
+
+def test_an_init_failure_is_a_502_json_an_init_report_and_a_lambda_error(deployed, tmp_path: Path) -> None:
+    import io
+    import shutil
+    import zipfile
+    from datetime import UTC, datetime, timedelta
+
+    data = tmp_path / "data"
+    shutil.copytree(deployed["data"], data, ignore=shutil.ignore_patterns(ownership.LOCK_FILE))
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("resizer_function/__init__.py", "")
+        archive.writestr("resizer_function/handler.py", "import sys\nprint('cannot start')\nsys.exit(3)\n")
+    with running(data) as url:
+        clients = Clients.for_local_cloud(url)
+        outputs = {
+            o["OutputKey"]: o["OutputValue"]
+            for o in clients.client("cloudformation").describe_stacks(StackName="resizer")["Stacks"][0][
+                "Outputs"
+            ]
+        }
+        lam = clients.client("lambda")
+        lam.update_function_code(FunctionName=outputs["FunctionName"], ZipFile=broken.getvalue())
+        request = urllib.request.Request(f"{outputs['ApiUrl']}/20x/sample.jpg")
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(request, timeout=120)
+        assert failed.value.code == 502
+        assert failed.value.headers["Content-Type"].startswith("application/json")
+        assert json.loads(failed.value.read()) == {"message": "Internal server error"}
+
+        logs = clients.client("logs")
+        deadline = time.monotonic() + 30
+        while True:
+            events = logs.filter_log_events(logGroupName=outputs["LogGroupName"], filterPattern="INIT_REPORT")
+            lines = [e["message"] for e in events["events"]]
+            if any("Status: error" in line for line in lines) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert any("Phase: init\tStatus: error\tError Type: Runtime.ExitError" in line for line in lines), (
+            lines
+        )
+        end = datetime.now(UTC) + timedelta(minutes=1)
+        stats = clients.client("cloudwatch").get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Dimensions=[{"Name": "FunctionName", "Value": outputs["FunctionName"]}],
+            StartTime=end - timedelta(minutes=10),
+            EndTime=end,
+            Period=600,
+            Statistics=["Sum"],
+        )
+        assert sum(p["Sum"] for p in stats["Datapoints"]) >= 1
