@@ -458,6 +458,7 @@ class Runtime:
 
     def _acquire(self, spec: FunctionSpec, code: bytes, region: str) -> Worker:
         retired: list[Worker] = []
+        waited: float | None = None  # set: no worker could be had before the deadline
         queued = time.monotonic()
         deadline = queued + init_window(spec.timeout_s)  # waiting for a start slot counts too
         with self._lock:
@@ -489,10 +490,13 @@ class Runtime:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         pool.busy -= 1
-                        raise InitFailed(0.0, [], waited_s=time.monotonic() - queued)
+                        waited = time.monotonic() - queued
+                        break
                     self._changed.wait(remaining)
         for old in retired:
             old.stop()
+        if waited is not None:
+            raise InitFailed(0.0, [], waited_s=waited)
         if throttled:
             if self.on_invoked:
                 self.on_invoked(spec, None)
