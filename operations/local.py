@@ -5,6 +5,7 @@
 generated sample photo when the bucket is empty, and yields progress ending with ``Ready``.
 """
 
+import errno
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -93,6 +94,8 @@ def start(port: int = 4566, data_dir: Path = DEFAULT_DATA_DIR, *, reset: bool = 
         return Handle(server.start("127.0.0.1", port, data_dir, claim=claim))
     except OSError as exc:
         claim.release()
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
         raise OperationError(
             f"port {port} is busy: {exc.strerror}", hint="choose another with --port or RESIZER_LOCAL_PORT"
         ) from None
