@@ -16,8 +16,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The browser tests drive a Chromium: tools/chromium.py finds one (or installs one where the
+# platform allows) and prints its path, or says in one line what to run.
 test: lint
-	$(BIN)/pytest -q
+	@chromium="$$($(BIN)/python tools/chromium.py)" && echo "browser tests use $$chromium" && \
+	CHROMIUM="$$chromium" $(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.pipeline

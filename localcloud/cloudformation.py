@@ -43,6 +43,10 @@ _EXECUTE_API = re.compile(
     r"^https?://(?P<api>[A-Za-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
 )
 _HTTPS_HOST = re.compile(r"^https?://(?P<host>[A-Za-z0-9.-]+)(?P<rest>(?:[/?#].*)?)$")
+# A local URL stored by a run on another port (outputs, PUBLIC_URL): it follows the current port.
+_LOCAL = re.compile(
+    r"^http://(?:127\.0\.0\.1|localhost):\d+(?P<rest>/_aws/(?:s3-website|execute-api|cloudfront)/.*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class LocalUrls:
             return self.website(found["bucket"]) + found["rest"]
         if found := _EXECUTE_API.match(url):
             return self.execute_api(found["api"]) + found["rest"]
+        if found := _LOCAL.match(url):
+            return self.base.rstrip("/") + found["rest"]
         if (found := _HTTPS_HOST.match(url)) and (distribution := _distribution_for_host(found["host"])):
             return self.cloudfront(distribution) + found["rest"]
         return url

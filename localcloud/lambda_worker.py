@@ -1,8 +1,9 @@
 """One warm Lambda execution environment: a child process that imports the handler once and serves
 invocations from its parent (localcloud.lambda_runtime) over a private pipe.
 
-Run as ``python -m localcloud.lambda_worker PROTO_IN_FD PROTO_OUT_FD`` with the function's code
-directory as the working directory and the Lambda environment variables set. Everything the
+Run as ``python -S -P lambda_worker.py PROTO_IN_FD PROTO_OUT_FD PARENT_PID [SDK_DIR]`` (the
+function's interpreter, with no site-packages of its own) with the function's code directory as
+the working directory and the Lambda environment variables set; it ends with its parent. Everything the
 handler writes to sys.stdout / sys.stderr (print, logging) is captured per invocation, line by
 line with a timestamp, and sent back with the result; stray writes to the process's file
 descriptors go to the parent's stderr reader. Only the standard library is used here.
@@ -13,9 +14,13 @@ import io
 import json
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 import traceback
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Captured(io.TextIOBase):
@@ -81,6 +86,36 @@ def peak_memory_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
+def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL, every: float = 0.5) -> None:
+    """End this process (with sig) when parent_pid ends, even by kill -9.
+
+    On Linux the kernel sends the parent-death signal (prctl PR_SET_PDEATHSIG; it fires when the
+    thread that started this process ends, so parents start children from a long-lived thread).
+    Elsewhere, or if the parent was gone before prctl ran, a thread checks the parent every
+    ``every`` seconds and sends the signal itself.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the watcher below does it
+
+    def orphaned() -> bool:
+        return os.getppid() != parent_pid
+
+    def watch() -> None:
+        while not orphaned():
+            time.sleep(every)
+        os.kill(os.getpid(), sig)
+        time.sleep(10)  # a handler that ignores sig gets this long to finish
+        os._exit(1)
+
+    if orphaned():
+        os.kill(os.getpid(), sig)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def load_handler(spec: str):
     module_name, _, function_name = spec.rpartition(".")
     module = importlib.import_module(module_name.replace("/", "."))
@@ -88,6 +123,9 @@ def load_handler(spec: str):
 
 
 def main() -> None:
+    if len(sys.argv) > 3:
+        die_with_parent(int(sys.argv[3]))
+    sys.path[:0] = [path for path in sys.argv[4:] if path]  # the runtime's bundled SDK, after the task
     proto_in = os.fdopen(int(sys.argv[1]), "rb")
     proto_out = os.fdopen(int(sys.argv[2]), "wb")
     captured = Captured()

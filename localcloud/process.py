@@ -1,23 +1,93 @@
-"""The local cloud as a separate process, for tests and benchmarks that need a real server.
+"""The local cloud's processes: started as children that die with their parent, and found by port.
 
 ``running`` starts ``python -m localcloud.server`` on a loopback port, waits until its health
 path answers, yields its URL, and stops it with SIGTERM (so it saves its state, as Ctrl-C does).
+``child_command`` wraps ``python -m MODULE`` so that the child ends when its parent ends, even by
+``kill -9`` (``python -m localcloud.process PARENT_PID MODULE ARGS...``); ``spawn`` starts
+processes from one long-lived thread, because Linux's parent-death signal fires when the thread
+that started a child ends, not the process. ``listener_pid`` says which process listens on a port.
 """
 
 import contextlib
+import os
+import queue
+import runpy
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
+
+from localcloud.lambda_worker import die_with_parent
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def child_command(module: str, *args: str) -> list[str]:
+    """The argv of ``python -m module args`` that ends (SIGTERM) when this process ends."""
+    return [sys.executable, "-m", "localcloud.process", str(os.getpid()), module, *args]
+
+
+_requests: "queue.Queue[tuple[Future, tuple, dict]]" = queue.Queue()
+_spawner: threading.Thread | None = None
+_spawner_lock = threading.Lock()
+
+
+def spawn(*args: Any, **kwargs: Any) -> subprocess.Popen:
+    """subprocess.Popen(*args, **kwargs), run by a thread that lives as long as this process."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None or not _spawner.is_alive():
+            _spawner = threading.Thread(target=_spawn_forever, name="localcloud-spawner", daemon=True)
+            _spawner.start()
+    done: Future = Future()
+    _requests.put((done, args, kwargs))
+    return done.result()
+
+
+def _spawn_forever() -> None:
+    while True:
+        done, args, kwargs = _requests.get()
+        try:
+            done.set_result(subprocess.Popen(*args, **kwargs))
+        except BaseException as exc:
+            done.set_exception(exc)
+
+
+def listener_pid(port: int, host: str = "127.0.0.1") -> int | None:
+    """The PID of the process listening on host:port (Linux /proc; None if unknown or none)."""
+    inodes = set()
+    wanted = f"{socket.htonl(int.from_bytes(socket.inet_aton(host), 'big')):08X}:{port:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and (local == wanted or (local.endswith(f":{port:04X}") and _any(local))):
+                    inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return None
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                        return int(pid)
+    return None
+
+
+def _any(local: str) -> bool:
+    address = local.split(":")[0]
+    return set(address) == {"0"}  # 0.0.0.0 or :: also answers on loopback
 
 
 @contextlib.contextmanager
@@ -28,12 +98,9 @@ def running(
     from operations.aws import probe_local_cloud
 
     port = port or free_port()
+    argv = child_command("localcloud.server", "--port", str(port), "--data", str(data_dir))
     with log.open("wb") if log else contextlib.nullcontext(subprocess.DEVNULL) as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.server", "--port", str(port), "--data", str(data_dir)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        process = spawn(argv, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -50,3 +117,16 @@ def running(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def main(argv: list[str]) -> None:
+    """``python -m localcloud.process PARENT_PID MODULE ARGS...``: run MODULE as __main__, ending
+    with SIGTERM (so it stops cleanly) when PARENT_PID ends."""
+    parent, module, *args = argv
+    die_with_parent(int(parent), signal.SIGTERM)
+    sys.argv = [module, *args]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -35,6 +35,7 @@ class LocalCloud:
     server: Any = None
     saver: Any = None
     cdn: Any = None
+    claim: Any = None  # localcloud.ownership.Claim: this process owns data_dir
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -48,6 +49,8 @@ class LocalCloud:
         if self.saver is not None:
             self.saver.stop()
             self.saver = None
+        if self.claim is not None:
+            self.claim.release()
 
 
 def build(base_url: str, data_dir: Path) -> LocalCloud:
@@ -100,7 +103,11 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     distributions = cdn.Cdn(door.api)
     cdn.install(distributions.cache)  # CreateInvalidation evicts from this cache
     aws = DomainDispatcherApplication(create_backend_app)
-    health = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "data": str(data_dir)}).encode()
+    port = int(base_url.rsplit(":", 1)[1])
+    health = json.dumps(
+        {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "data": str(data_dir)}
+        | {"lambda_python": runtime.python.as_dict()}  # what runs the functions (localcloud.interpreter)
+    ).encode()
 
     def app(environ: dict, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
@@ -149,19 +156,31 @@ def refused(environ: dict, *, api: bool) -> str:
 
 
 def start(
-    host: str = "127.0.0.1", port: int = 4566, data_dir: Path | None = None, *, verbose: bool = False
+    host: str = "127.0.0.1",
+    port: int = 4566,
+    data_dir: Path | None = None,
+    *,
+    verbose: bool = False,
+    claim: Any = None,
 ) -> LocalCloud:
-    """Build and bind; the caller runs serve_forever (or start a thread)."""
+    """Own the data folder (ownership.Owned if another process does), build and bind; the caller
+    runs serve_forever (or starts a thread)."""
     from werkzeug.serving import make_server
 
-    from localcloud import persistence
+    from localcloud import ownership, persistence, ports
 
     data_dir = (data_dir or Path(".resizer/local")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    cloud = build(f"http://{host}:{port}", data_dir)
-    cloud.server = make_server(host, port, cloud.app, threaded=True)
+    claim = claim or ownership.claim(data_dir, port)
+    try:
+        cloud = build(f"http://{host}:{port}", data_dir)
+        cloud.server = make_server(host, port, cloud.app, threaded=True)
+    except BaseException:
+        claim.release()
+        raise
+    cloud.claim = claim
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
     persistence.load(data_dir)
+    ports.follow(cloud.base_url)  # URLs stored by a run on another port now name this one
     cloud.saver = persistence.Saver(data_dir).start()
     return cloud
 
@@ -173,8 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path(".resizer/local"))
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    from localcloud import ownership
+
     try:
         cloud = start(args.host, args.port, args.data, verbose=True)
+    except ownership.Owned as owned:
+        print(f"cannot start: {owned}", file=sys.stderr)
+        return 12
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1

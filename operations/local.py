@@ -5,7 +5,7 @@
 generated sample photo when the bucket is empty, and yields progress ending with ``Ready``.
 """
 
-import shutil
+import errno
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from operations import deploy, stack
-from operations.aws import LOCAL_REGION, Clients, Target, probe_local_cloud, translated
+from operations.aws import LOCAL_REGION, Clients, Target, translated
 from operations.config import Settings
 from operations.errors import AlreadyRunning, OperationError
 
@@ -62,30 +62,66 @@ class Handle:
         self._thread = threading.Thread(target=cloud.serve_forever, name="localcloud", daemon=True)
         self._thread.start()
 
+    @property
+    def lambda_python(self) -> Any:
+        """The localcloud.interpreter.Interpreter that runs the functions (its warning if not 3.12)."""
+        return self.cloud.runtime.python
+
     def stop(self) -> None:
         self.cloud.shutdown()
         self._thread.join(timeout=10)
 
 
 def start(port: int = 4566, data_dir: Path = DEFAULT_DATA_DIR, *, reset: bool = False) -> Handle:
-    """Start the local cloud on 127.0.0.1:port; AlreadyRunning if one answers there."""
-    endpoint = f"http://127.0.0.1:{port}"
-    if probe_local_cloud(endpoint):
-        raise AlreadyRunning(
-            f"a local cloud is already running at {endpoint}",
-            hint="use it (resizer status), or stop it with Ctrl-C where it runs",
-        )
-    if reset and data_dir.exists():
-        shutil.rmtree(data_dir)
-    from localcloud import server
+    """Start the local cloud on 127.0.0.1:port; AlreadyRunning if one owns data_dir or answers there."""
+    from localcloud import ownership, server
 
+    endpoint = f"http://127.0.0.1:{port}"
     try:
-        cloud = server.start("127.0.0.1", port, data_dir)
+        claim = ownership.claim(data_dir.resolve(), port)
+    except ownership.Owned as owned:
+        where = f"http://127.0.0.1:{owned.port}" if owned.port else "another port"
+        raise AlreadyRunning(
+            f"a local cloud (PID {owned.pid or '?'}) is already running at {where} on {data_dir}",
+            hint=f"use it (RESIZER_LOCAL_PORT={owned.port} resizer status), or stop it with Ctrl-C "
+            "where it runs; one data folder has one local cloud",
+        ) from None
+    try:
+        other = local_cloud_at(endpoint)
+        if other:
+            raise AlreadyRunning(
+                f"a local cloud (PID {other.get('pid', '?')}) is already running at {endpoint} "
+                f"on {other.get('data', 'another data folder')}",
+                hint="use it (resizer status), or choose another port with --port or RESIZER_LOCAL_PORT",
+            )
+        if reset:
+            ownership.empty(claim.data_dir)
+        return Handle(server.start("127.0.0.1", port, data_dir, claim=claim))
     except OSError as exc:
+        claim.release()
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
         raise OperationError(
             f"port {port} is busy: {exc.strerror}", hint="choose another with --port or RESIZER_LOCAL_PORT"
         ) from None
-    return Handle(cloud)
+    except BaseException:
+        claim.release()
+        raise
+
+
+def local_cloud_at(endpoint_url: str) -> dict:
+    """What the local cloud answering at endpoint_url says of itself ({} when none answers)."""
+    import json
+    import urllib.request
+
+    from operations.aws import LOCAL_CLOUD_HEALTH
+
+    try:
+        with urllib.request.urlopen(endpoint_url + LOCAL_CLOUD_HEALTH, timeout=1.0) as reply:
+            found = json.loads(reply.read())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) and found.get("service") == "resizer-localcloud" else {}
 
 
 @translated

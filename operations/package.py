@@ -112,9 +112,16 @@ def _write_zip(files: dict[str, Path], platform: str, out: Path) -> tuple[Path, 
     return path, sha256
 
 
+def _local_python() -> str:
+    """The Python version the local cloud runs functions under ("3.12" when the machine has it)."""
+    from localcloud import interpreter
+
+    return interpreter.find().version
+
+
 def _python_tag(platform: str) -> str:
     if platform == "local":
-        return f"cp{sys.version_info.major}{sys.version_info.minor}-{sysconfig.get_platform()}"
+        return f"cp{_local_python().replace('.', '')}-{sysconfig.get_platform()}"
     return "cp" + LAMBDA_PYTHON.replace(".", "")
 
 
@@ -141,6 +148,8 @@ def _dependencies(platform: str, root: Path) -> Path:
 def _pip_install(platform: str, target: Path) -> None:
     command = [sys.executable, "-m", "pip", "install", "--target", str(target), "--no-compile"]
     command += ["--disable-pip-version-check", "--quiet", "--only-binary=:all:", *PLATFORMS[platform]]
+    if platform == "local":  # this machine's wheels, for the interpreter that runs the local Lambda
+        command += ["--python-version", _local_python()]
     command += ["--requirement", str(REQUIREMENTS)]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=900)

@@ -30,6 +30,8 @@ class FunctionInfo:
     last_modified: str
     state: str = ""
     reserved_concurrency: int | None = None
+    local_runtime: str = ""  # the local cloud's interpreter for it, and a warning when not Lambda's
+    local_warning: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def function_info(clients: Clients, name: str) -> FunctionInfo | None:
             return None
         raise
     config = found["Configuration"]
+    local = _local_python(clients) if clients.is_local_cloud() else {}
     return FunctionInfo(
         name=config["FunctionName"],
         runtime=config.get("Runtime", ""),
@@ -95,4 +98,14 @@ def function_info(clients: Clients, name: str) -> FunctionInfo | None:
         last_modified=config.get("LastModified", ""),
         state=config.get("State", ""),
         reserved_concurrency=found.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
+        local_runtime=f"CPython {local['full_version']} on {local['machine']}" if local else "",
+        local_warning=local.get("warning", ""),
     )
+
+
+def _local_python(clients: Clients) -> dict:
+    """What the local cloud says runs its functions (localcloud.interpreter), {} if it does not say."""
+    from operations.local import local_cloud_at
+
+    found = local_cloud_at((clients.endpoint_url or "").rstrip("/")).get("lambda_python")
+    return found if isinstance(found, dict) and found.get("full_version") else {}

@@ -5,8 +5,6 @@ resizer.toml fails here), then starts the console with the same options; the con
 URL and login token, and enforces its loopback-only default.
 """
 
-import subprocess
-import sys
 from typing import Annotated
 
 import typer
@@ -17,8 +15,11 @@ from cli.options import EndpointUrl, Profile, Region, Stack, common
 
 
 def launch(argv: list[str]) -> int:
-    """Run the console until it stops; its exit code (Ctrl-C reaches it directly)."""
-    process = subprocess.Popen([sys.executable, "-m", "console", *argv])
+    """Run the console until it stops; its exit code (Ctrl-C reaches it directly; it also ends
+    when this process is killed, even by kill -9)."""
+    from localcloud import process as processes
+
+    process = processes.spawn(processes.child_command("console", *argv))
     while True:
         try:
             return process.wait()

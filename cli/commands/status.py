@@ -35,6 +35,7 @@ def status(
                 {
                     "name": f.name,
                     "runtime": f"{f.runtime} ({f.architecture})",
+                    **({"runs locally under": f.local_runtime} if f.local_runtime else {}),
                     "memory / timeout": f"{f.memory_mb} MB / {f.timeout_s} s",
                     "reserved concurrency": "unreserved"
                     if f.reserved_concurrency is None
@@ -45,6 +46,8 @@ def status(
                 title="Function",
             )
         )
+        if f.local_warning:
+            render.err.print(f"[bold yellow]warning:[/] {render.safe(f.local_warning)}")
     resources = render.table("resource", "type", "status", title="Resources")
     for r in result.resources:
         resources.add_row(render.safe(r.logical_id), r.resource_type, render.styled_status(r.status))

@@ -6,7 +6,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,7 +18,6 @@ from cli.commands import stack_events
 from cli.errors import handles_errors
 from operations import deploy as deploy_op
 from operations import local
-from operations.errors import AlreadyRunning
 
 
 @handles_errors
@@ -43,15 +41,14 @@ def up(
     Examples: resizer up · resizer up --reset · RESIZER_LOCAL_PORT=4600 resizer up
     """
     signal.signal(signal.SIGTERM, _interrupt)  # stop (and save) on SIGTERM as on Ctrl-C
-    try:
-        handle = local.start(port, data, reset=reset)
-    except AlreadyRunning as running:
-        render.out.print(f"{running.message}; nothing to start.")
-        render.out.print("Use it: resizer status")
-        return
+    handle = local.start(port, data, reset=reset)  # AlreadyRunning (exit 12) names the running one
     console = None
     try:
         render.out.print(f"Local cloud listening on [bold]{handle.endpoint_url}[/] (state in {data})")
+        python = handle.lambda_python
+        render.out.print(f"Lambda functions run under {render.safe(python.describe())}")
+        if python.warning:
+            render.err.print(f"[bold yellow]warning:[/] {render.safe(python.warning)}")
         ready = None
         with render.err.status("Deploying the stack into the local cloud..."):
             for event in local.provision(handle.endpoint_url):
@@ -81,22 +78,33 @@ def up(
 
 
 def start_console(endpoint_url: str, port: int) -> subprocess.Popen | None:
-    """The web console (its own process) on 127.0.0.1:port, targeting the local cloud."""
+    """The web console (its own process, ending with this one) on 127.0.0.1:port, targeting the
+    local cloud; only once the process listening on the port is the one started here."""
+    from localcloud import process as processes
+
     token = secrets.token_urlsafe(24)
     argv = ["--quiet", "--port", str(port), "--endpoint-url", endpoint_url, "--region", local.LOCAL_REGION]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "console", *argv],
+    process = processes.spawn(
+        processes.child_command("console", *argv),
         env={**os.environ, "RESIZER_CONSOLE_TOKEN": token},
         start_new_session=True,  # Ctrl-C here stops it through terminate(), after the local cloud's save
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            render.out.print(f"console   http://127.0.0.1:{port}/  (token: {token})")
-            return process
+            if processes.listener_pid(port) in (process.pid, None):  # None: cannot tell (not Linux)
+                render.out.print(f"console   http://127.0.0.1:{port}/  (token: {token})")
+                return process
         time.sleep(0.2)
-    render.error(f"the console did not start on port {port}", "choose another with --console-port")
+    other = processes.listener_pid(port)
     process.terminate()
+    render.error(
+        f"the console did not start on port {port}"
+        + (f": PID {other} listens there (a console left by an earlier run?)" if other else ""),
+        f"stop it (kill {other}) or choose another port with --console-port"
+        if other
+        else "choose another with --console-port",
+    )
     return None
 
 

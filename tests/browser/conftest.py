@@ -1,9 +1,11 @@
-"""Browser tests: a real local cloud and a real console process, driven by Debian's chromium.
+"""Browser tests: a real local cloud and a real console process, driven by a real Chromium.
 
 Everything here is session-scoped and started once: the local-cloud server on a free port
 (temporary data folder and package cache, provisioned with ``operations.local.provision`` as
 `resizer up` does), the console (``python -m console``, its token in the environment, run from a
-temporary folder) pointed at it, one headless chromium and one logged-in page. Every process is
+temporary folder) pointed at it, one headless Chromium (``$CHROMIUM``, or the first that
+tools/chromium.py finds; none: the run stops at collection with one line saying what to run)
+and one logged-in page. Every process is
 stopped at the end (terminate, then kill after a timeout).
 
 ``Watcher`` hooks every browser context the tests open: console errors, uncaught page errors,
@@ -26,6 +28,7 @@ import pytest
 
 from localcloud.process import free_port, running
 from operations import local
+from tools import chromium
 
 # The console still links images on the website (the cdn links are the console's own change).
 WEBSITE = {"Delivery": "website"}
@@ -33,7 +36,6 @@ WEBSITE = {"Delivery": "website"}
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 TOKEN = "browser-test-token-5c1e9a7d3b"
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -186,14 +188,21 @@ def watcher(stack: Stack) -> Watcher:
     return Watcher(console_origin=stack.console_url)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """No Chromium: stop once, in one line that says what to run (not one error per test)."""
+    here = Path(__file__).parent
+    if any(here in Path(str(item.path)).parents for item in items) and chromium.find() is None:
+        pytest.exit(chromium.advice(), returncode=1)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"no {CHROMIUM}: the browser tests need Debian's chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    executable = chromium.find()
+    assert executable, chromium.advice()
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:

@@ -1,0 +1,1 @@
+"""Set-up helpers that `make` runs (standard library only)."""
