@@ -120,11 +120,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"data": data, "cache": cache, "first_port": first_port, "outputs": ready.outputs}
 
 
-class NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def test_a_restart_on_another_port_follows_it_and_a_second_cloud_is_refused(deployed, tmp_path: Path) -> None:
     port = free_port()
     assert port != deployed["first_port"]
@@ -132,19 +127,15 @@ def test_a_restart_on_another_port_follows_it_and_a_second_cloud_is_refused(depl
         clients = Clients.for_local_cloud(url)
         stack = clients.client("cloudformation").describe_stacks(StackName="resizer")["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-        assert outputs["WebsiteUrl"].startswith(f"{url}/_aws/s3-website/")
+        assert outputs["CdnUrl"].startswith(f"{url}/_aws/cloudfront/")  # cdn delivery, the default
         assert outputs["ApiUrl"].startswith(f"{url}/_aws/execute-api/")
         config = clients.client("lambda").get_function_configuration(FunctionName=outputs["FunctionName"])
-        assert config["Environment"]["Variables"]["PUBLIC_URL"] == outputs["WebsiteUrl"]
+        assert config["Environment"]["Variables"]["PUBLIC_URL"] == outputs["CdnUrl"]
 
-        miss = f"{outputs['WebsiteUrl']}/40x/sample.jpg"
-        opener = urllib.request.build_opener(NoRedirects())
-        with pytest.raises(urllib.error.HTTPError) as redirected:
-            opener.open(miss, timeout=60)
-        assert redirected.value.headers["Location"].startswith(f"{url}/_aws/execute-api/")
-        with pytest.raises(urllib.error.HTTPError) as back:
-            opener.open(redirected.value.headers["Location"], timeout=120)
-        assert back.value.code == 302 and back.value.headers["Location"] == miss
+        with urllib.request.urlopen(f"{outputs['CdnUrl']}/40x/sample.jpg", timeout=120) as miss:
+            assert miss.status == 200 and miss.headers["X-Cache"] == "Miss from cloudfront"
+        with urllib.request.urlopen(f"{outputs['ApiUrl']}/41x/sample.jpg", timeout=120) as direct:
+            assert direct.status == 200 and direct.headers["Content-Type"] == "image/jpeg"
 
         server_pid = json.loads(urllib.request.urlopen(f"{url}/_localcloud/health", timeout=10).read())["pid"]
         env = cli_env(tmp_path, deployed["cache"])
@@ -181,8 +172,8 @@ def test_kill_9_of_resizer_up_ends_the_console_and_the_lambda_workers(deployed, 
             time.sleep(0.2)
         said = log.read_text()
         assert "Lambda functions run under CPython 3.12" in said, said
-        website = next(line.split()[-1] for line in said.splitlines() if line.startswith("website"))
-        with urllib.request.urlopen(f"{website}/30x/sample.jpg", timeout=120) as reply:
+        cdn = next(line.split()[-1] for line in said.splitlines() if line.startswith("cdn"))
+        with urllib.request.urlopen(f"{cdn}/30x/sample.jpg", timeout=120) as reply:
             assert reply.status == 200  # a Lambda worker ran, and stays warm
         console = listener_pid(console_port)
         kids = children(up.pid)
