@@ -114,11 +114,10 @@ def put(
     if options.json:
         render.emit_json(stored)
         return
-    verb = "Replaced" if stored.replaced else "Uploaded"
-    render.out.print(f"{verb} {render.safe(stored.key)} ({stored.size:,} bytes) in {bucket}")
+    render.out.print(f"Uploaded {render.safe(stored.key)} ({stored.size:,} bytes) to {bucket}")
     if stored.replaced:
         count = len(stored.removal.derived)
-        render.out.print(f"Removed {count} derived image(s) of the old {render.safe(stored.key)}")
+        render.out.print(f"Replaced the previous {render.safe(stored.key)}: removed {count} derived image(s)")
         for line in removal_lines(stored.removal):
             render.out.print(line)
 

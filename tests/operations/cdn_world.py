@@ -37,7 +37,9 @@ def distribution(clients: Clients, aliases: tuple[str, ...] = ()) -> dict:
     return clients.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]
 
 
-def stack(clients: Clients, delivery: str = "cdn", name: str = "resizer", aliases: tuple[str, ...] = ()) -> dict:
+def stack(
+    clients: Clients, delivery: str = "cdn", name: str = "resizer", aliases: tuple[str, ...] = ()
+) -> dict:
     """A stack with an images bucket; in cdn mode a distribution and the CdnUrl/DistributionId outputs."""
     outputs: dict = {"BucketName": {"Value": {"Ref": "ImagesBucket"}}}
     found: dict = {}

@@ -77,7 +77,7 @@ def test_paths_for_deleted_keys_and_sizes() -> None:
 def test_paths_for_too_many_files_collapse_into_per_size_wildcards() -> None:
     keys = [f"300x200/p/{i}.jpg" for i in range(2000)] + [f"x600/p/{i}.jpg" for i in range(1500)]
     assert cdn.paths_for(keys) == ["/300x200/*", "/x600/*"]
-    with_originals = keys + ["p/1.jpg"]
+    with_originals = [*keys, "p/1.jpg"]
     assert cdn.paths_for(with_originals) == ["/*"]
     many_sizes = [f"{n}x/p/{i}.jpg" for n in range(1, 17) for i in range(200)]
     assert cdn.paths_for(many_sizes) == ["/*"]

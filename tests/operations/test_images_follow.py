@@ -228,7 +228,9 @@ def test_stale_lists_changed_and_orphaned_derived_objects_and_purge_removes_them
 
     assert sorted(removal.deleted) == ["300x200/changed.png", "300x200/gone.png", "x600/changed.png"]
     assert images.stale(clients, bucket) == []
-    assert "300x200/fresh.png" in keys_in(clients, bucket) and "300x200/unknown.png" in keys_in(clients, bucket)
+    assert "300x200/fresh.png" in keys_in(clients, bucket) and "300x200/unknown.png" in keys_in(
+        clients, bucket
+    )
     assert (removal.invalidation is not None) == delivery.cdn
 
 
@@ -245,9 +247,11 @@ class RefusingDeletes:
     def __getattr__(self, name: str):
         return getattr(self.s3, name)
 
-    def delete_objects(self, Bucket: str, Delete: dict) -> dict:  # noqa: N803 - boto3's names
+    def delete_objects(self, Bucket: str, Delete: dict) -> dict:
         keep = [o for o in Delete["Objects"] if o["Key"] not in self.refused]
-        answer = self.s3.delete_objects(Bucket=Bucket, Delete={"Objects": keep, "Quiet": True}) if keep else {}
+        answer = (
+            self.s3.delete_objects(Bucket=Bucket, Delete={"Objects": keep, "Quiet": True}) if keep else {}
+        )
         errors = [
             {"Key": o["Key"], "Code": self.refused[o["Key"]], "Message": "refused"}
             for o in Delete["Objects"]
@@ -298,7 +302,7 @@ def test_browse_pages_originals_with_their_derived_objects(clients: Clients) -> 
     originals = [f"a/{n:04}.png" for n in range(1100)] + ["z.png"]
     for key in originals:
         s3.put_object(Bucket=bucket, Key=key, Body=b"o")
-    for key in originals[::100] + ["z.png"]:
+    for key in [*originals[::100], "z.png"]:
         s3.put_object(Bucket=bucket, Key=f"300x200/{key}", Body=b"d")
         s3.put_object(Bucket=bucket, Key=f"x60,webp/{key}", Body=b"d")
     for n in range(1050):  # a size region bigger than one listing page, between the originals
@@ -312,7 +316,9 @@ def test_browse_pages_originals_with_their_derived_objects(clients: Clients) -> 
         seen += [g.original.key for g in page.groups]
         for group in page.groups:
             assert not group.original.derived
-            expected = [] if group.original.key not in originals[::100] + ["z.png"] else ["300x200", "x60,webp"]
+            expected = (
+                [] if group.original.key not in [*originals[::100], "z.png"] else ["300x200", "x60,webp"]
+            )
             assert [d.spec for d in group.derived] == expected
             assert all(d.original == group.original.key for d in group.derived)
         times = [g.original.last_modified for g in page.groups]
