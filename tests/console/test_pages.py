@@ -73,12 +73,6 @@ def test_images_try_a_size_shows_the_image_and_its_url(browser: Browser, cloud) 
     assert "canonical" in bad.text  # non-canonical spelling: the page names the right one
 
 
-def test_images_thumbnails_use_the_real_flow_for_originals(browser: Browser, cloud) -> None:
-    html = browser.page("/images").text
-    assert f'src="{cloud.outputs["WebsiteUrl"]}/160x160,inside/photos/cat.png"' in html
-    assert 'src="/images/object?key=300x200%2Fphotos%2Fcat.png"' in html  # derived: through the console
-
-
 def test_invoke_page_has_the_log_of_a_request_id_nowhere_yet(browser: Browser) -> None:
     assert REQUEST_ID not in browser.page("/invoke").text
 

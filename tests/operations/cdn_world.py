@@ -5,13 +5,14 @@ moto's CloudFormation has no CloudFront model, so the stack carries the contract
 """
 
 import json
+import uuid
 
 from operations.aws import Clients
 
 
 def distribution(clients: Clients, aliases: tuple[str, ...] = ()) -> dict:
     config = {
-        "CallerReference": "resizer-tests",
+        "CallerReference": f"resizer-tests-{uuid.uuid4()}",
         "Comment": "images",
         "Enabled": True,
         "Origins": {
