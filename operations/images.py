@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from operations import cdn, stack
+from operations import cdn, deletions, stack
 from operations.aws import Clients, translated
-from operations.errors import AccessDenied, AwsError, ConfigError, NotFound, OperationError
+from operations.errors import ConfigError, NotFound, OperationError
 from resizer_function import formats
 from resizer_function.errors import RequestRefused
 from resizer_function.request import parse_path, parse_size
@@ -30,7 +30,6 @@ from resizer_function.settings import Settings as FunctionSettings
 MAX_UPLOAD_BYTES = FunctionSettings.max_source_bytes  # the function's defaults: it refuses more
 MAX_UPLOAD_PIXELS = FunctionSettings.max_source_pixels
 UPLOAD_FORMATS = formats.SOURCE_TYPES  # the formats the function accepts, and their content types
-DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 HEAD_THREADS = 8
 
 
@@ -404,19 +403,9 @@ def purge_stale(
 
 
 def _delete(s3, bucket: str, keys: list[str]) -> tuple[list[str], list[dict]]:
-    """Delete keys in batches; (deleted keys, S3's Errors entries for the keys it did not delete)."""
-    deleted: list[str] = []
-    failures: list[dict] = []
-    for start in range(0, len(keys), DELETE_BATCH):
-        batch = keys[start : start + DELETE_BATCH]
-        answer = s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-        )
-        errors = answer.get("Errors", []) or []
-        failed = {e.get("Key") for e in errors}
-        deleted += [k for k in batch if k not in failed]
-        failures += errors
-    return deleted, failures
+    """Delete keys; (deleted keys, S3's Errors entries for the keys it did not delete)."""
+    done, failures = deletions.delete(s3, bucket, [{"Key": k} for k in keys])
+    return [o["Key"] for o in done], failures
 
 
 def _finish(
@@ -451,18 +440,8 @@ def _finish(
 
 
 def _delete_failed(failures: list[dict], invalidation: cdn.Invalidation | None) -> OperationError:
-    keys = [str(f.get("Key", "?")) for f in failures]
-    codes = sorted({str(f.get("Code", "")) for f in failures})
-    first = failures[0]
-    named = ", ".join(repr(k) for k in keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
-    message = (
-        f"S3 did not delete {len(keys)} object(s): {named} "
-        f"({first.get('Code', '')}: {first.get('Message', '')})"
-    )
     hint = f"the others were deleted; CDN invalidation {invalidation.id} covers them" if invalidation else ""
-    if codes == ["AccessDenied"]:
-        return AccessDenied(message, hint=hint or "check the IAM policy (s3:DeleteObject)")
-    return AwsError(message, code=codes[0], hint=hint)
+    return deletions.failed(failures, hint)
 
 
 @translated
