@@ -449,54 +449,32 @@ def browse(clients: Clients, bucket: str, *, prefix: str = "", after: str = "", 
     """One page of originals (keys after ``after``, under prefix), newest first, each with its
     derived objects. Pages follow key order (S3 lists nothing by time); within a page, time."""
     s3 = clients.client("s3")
-    originals: list[ImageObject] = []
+    want = page_size + 1  # one more than is shown says whether there is a next page
+    found: list[ImageObject] = []
     start_after = after
-    more = False
-    while len(originals) < page_size:
-        kwargs = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": 1000}
+    while len(found) < want:
+        kwargs = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": min(1000, want - len(found))}
         if start_after:
             kwargs["StartAfter"] = start_after
-        contents = s3.list_objects_v2(**kwargs).get("Contents", [])
-        if not contents:
-            break
+        answer = s3.list_objects_v2(**kwargs)
         jumped = False
-        for raw in contents:
+        for raw in answer.get("Contents", []):
             item = _object(raw)
             if item.derived:  # skip the whole size: everything from '{spec}/' to just before '{spec}0'
                 start_after = f"{item.spec}/\U0010ffff"
                 jumped = True
                 break
-            if len(originals) == page_size:
-                more = True
-                break
-            originals.append(item)
+            found.append(item)
             start_after = item.key
-        if more or (not jumped and len(contents) < 1000):
+        if not jumped and not answer.get("IsTruncated"):
             break
-    if originals and not more:
-        more = _any_original_after(s3, bucket, prefix, originals[-1].key)
-    groups = _with_derived(clients, bucket, originals)
+    originals = found[:page_size]
+    groups = _with_derived(clients, bucket, originals, page_size)
     groups.sort(key=lambda g: g.original.last_modified, reverse=True)
-    return Page(groups, originals[-1].key if more and originals else "")
+    return Page(groups, originals[-1].key if len(found) > page_size else "")
 
 
-def _any_original_after(s3, bucket: str, prefix: str, key: str) -> bool:
-    start_after = key
-    while True:
-        contents = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, StartAfter=start_after, MaxKeys=100).get(
-            "Contents", []
-        )
-        if not contents:
-            return False
-        for raw in contents:
-            spec = derived_spec(raw["Key"])
-            if not spec:
-                return True
-            start_after = f"{spec}/\U0010ffff"
-            break
-
-
-def _with_derived(clients: Clients, bucket: str, originals: list[ImageObject]) -> list[Group]:
+def _with_derived(clients: Clients, bucket: str, originals: list[ImageObject], page_size: int) -> list[Group]:
     """Each original with its derived objects: per stored size, one listing over the page's key range."""
     if not originals:
         return []
@@ -506,7 +484,7 @@ def _with_derived(clients: Clients, bucket: str, originals: list[ImageObject]) -
     for spec in sizes(clients, bucket):
         kwargs = {"Bucket": bucket, "Prefix": f"{spec}/", "StartAfter": f"{spec}/{first[:-1]}"}
         done = False
-        for page in paginator.paginate(**kwargs):
+        for page in paginator.paginate(**kwargs, PaginationConfig={"PageSize": min(1000, page_size + 10)}):
             for raw in page.get("Contents", []):
                 original = raw["Key"][len(spec) + 1 :]
                 if original > last:
