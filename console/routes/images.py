@@ -174,7 +174,7 @@ def upload(
         url += "&replaced=1" + removal_query(stored.removal)
     data = {"key": stored.key, "size": stored.size, "bucket": bucket, "replaced": stored.replaced}
     if stored.replaced:
-        data |= removal_json(stored.removal)
+        data |= removal_json(stored.removal) | {"next": url}
     return done(request, url, data)
 
 

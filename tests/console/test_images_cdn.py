@@ -263,6 +263,12 @@ def test_replacing_an_upload_drops_the_derived_sizes(cdn_mode: World) -> None:
     assert "CDN invalidation <code>" in shown
     assert keys(bucket) == {"cat.png"}
     assert cdn_mode.invalidations() == [["/300x200/cat.png", "/cat.png"]]
+    # console.js uploads with fetch and goes where "next" says, to show the same
+    data = browser.post(
+        "/images/upload", files={"file": ("cat.png", png(7, 7))}, data={"overwrite": "true"}
+    ).json()
+    assert data["replaced"] and data["derived"] == [] and data["invalidation"]["paths"] == ["/cat.png"]
+    assert data["next"].startswith("/images?uploaded=cat.png&replaced=1&derived=0&invalidation=")
 
 
 def test_stale_derived_images_are_found_and_purged(website_mode: World) -> None:
