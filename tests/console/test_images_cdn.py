@@ -116,6 +116,8 @@ def test_overview_shows_the_cdn_and_invalidates(cdn_mode: World) -> None:
     status = browser.client.get("/api/cdn").json()
     assert status["id"] == cdn_mode.distribution and status["cdn_url"] == cdn_url
     assert len(status["invalidations"]) == 2
+    delivery = browser.client.get("/api/status").json()["delivery"]
+    assert (delivery["mode"], delivery["cdn_url"]) == ("cdn", cdn_url)
 
 
 def test_invalidate_refusals(cdn_mode: World) -> None:
