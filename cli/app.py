@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.commands import images
+from cli.commands import cdn, images
 from cli.commands.console import console
 from cli.commands.deploy import deploy
 from cli.commands.destroy import destroy
@@ -34,6 +34,7 @@ app.command(rich_help_panel="Function")(resize)
 app.command(rich_help_panel="Function")(logs)
 app.command(rich_help_panel="Function")(metrics)
 app.add_typer(images.app, name="images", rich_help_panel="Images")
+app.add_typer(cdn.app, name="cdn", rich_help_panel="Images")
 app.command(rich_help_panel="Console")(console)
 
 

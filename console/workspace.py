@@ -21,7 +21,7 @@ class Workspace:
         self.console = settings
         self._clients: dict[Target, Clients] = {}
         self._lock = threading.Lock()
-        self.image_origins: set[str] = set()  # website origins allowed as img-src by the CSP
+        self.image_origins: set[str] = set()  # website/CDN origins allowed as img-src by the CSP
 
     @property
     def cwd(self) -> Path:
@@ -71,10 +71,10 @@ class Workspace:
             return images.bucket_of(clients, found.target.stack)
 
     def remember(self, outputs: dict[str, str]) -> None:
-        website = outputs.get("WebsiteUrl", "")
-        parts = urlsplit(website)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            self.image_origins.add(f"{parts.scheme}://{parts.netloc}")
+        for name in ("WebsiteUrl", "CdnUrl"):  # where the stack's images are: the CSP admits them
+            parts = urlsplit(outputs.get(name, ""))
+            if parts.scheme in ("http", "https") and parts.netloc:
+                self.image_origins.add(f"{parts.scheme}://{parts.netloc}")
 
 
 def _serialised(clients: Clients) -> Clients:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from operations import stack
+from operations import deletions, stack
 from operations.aws import Clients, translated
 from operations.errors import StackBusy
 
@@ -87,9 +87,10 @@ def empty_bucket(s3: Any, bucket: str) -> int:
             {"Key": v["Key"], "VersionId": v["VersionId"]}
             for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
-        for start in range(0, len(doomed), 1000):
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed[start : start + 1000], "Quiet": True})
-        count += len(doomed)
+        deleted, failures = deletions.delete(s3, bucket, doomed)
+        if failures:
+            raise deletions.failed(failures, hint=f"{count + len(deleted)} version(s) were deleted")
+        count += len(deleted)
     return count
 
 

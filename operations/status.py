@@ -1,9 +1,10 @@
-"""Status: the stack's state, outputs, parameters and resources, and the function's configuration."""
+"""Status: the stack's state, outputs, parameters and resources, the function's configuration, and how
+images are delivered (cdn or website, and the CDN URL)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from operations import stack
+from operations import cdn, stack
 from operations.aws import Clients, translated
 
 
@@ -44,6 +45,7 @@ class StackStatus:
     parameters: dict[str, str] = field(default_factory=dict)
     resources: list[Resource] = field(default_factory=list)
     function: FunctionInfo | None = None
+    delivery: cdn.Delivery | None = None
 
 
 @translated
@@ -64,15 +66,17 @@ def status(clients: Clients, name: str) -> StackStatus:
         for r in page["StackResourceSummaries"]
     ]
     function = outputs.get("FunctionName")
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
     return StackStatus(
         stack=name,
         status=described["StackStatus"],
         reason=described.get("StackStatusReason", "") or "",
         updated=described.get("LastUpdatedTime") or described.get("CreationTime"),
         outputs=outputs,
-        parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])},
+        parameters=parameters,
         resources=resources,
         function=function_info(clients, function) if function else None,
+        delivery=cdn.delivery_of(outputs, parameters),
     )
 
 

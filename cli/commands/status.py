@@ -1,4 +1,4 @@
-"""`resizer status`: the stack, its outputs and resources, and the function's configuration."""
+"""`resizer status`: the stack, how images are delivered, its outputs and resources, the function."""
 
 from cli import context, render
 from cli.errors import handles_errors
@@ -26,6 +26,15 @@ def status(
         + (f"  [dim]{render.safe(result.reason)}[/]" if result.reason else "")
         + (f"  [dim]updated {result.updated:%Y-%m-%d %H:%M:%S %Z}[/]" if result.updated else "")
     )
+    if result.delivery:
+        d = result.delivery
+        render.out.print(
+            render.key_values(
+                {"mode": d.mode, "images at": d.base_url or "-"}
+                | ({"distribution": d.distribution_id} if d.cdn else {}),
+                title="Delivery",
+            )
+        )
     if result.outputs:
         render.out.print(render.key_values(result.outputs, title="Outputs"))
     if result.function:

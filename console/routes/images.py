@@ -1,14 +1,15 @@
-"""Images (/images): originals and derived sizes with thumbnails, upload (checked here and in
-operations.images), "try a size", purge a derived size, delete an object, download one.
+"""Images (/images): originals with their derived sizes grouped under them, newest first, a page at a
+time; upload (checked here and in operations.images), "try a size", purge a size or the stale
+derived images, delete an object, download one.
 
-Thumbnails of originals are the website URL of a small derived size, so loading the page runs
-the real flow (a miss, the function, a stored thumbnail); derived objects are shown through
-/images/object, which streams the object itself and serves only image types (anything else is
-a download, never rendered on the console's origin).
+Thumbnails are made in the console process (console/thumbnails.py): loading the page stores no
+object and invokes nothing. Links and "try a size" use where the stack serves images: the CDN URL
+in cdn delivery, the website URL otherwise. Derived objects are shown through /images/object,
+which streams the object itself and serves only image types (anything else is a download, never
+rendered on the console's origin). After a delete, purge or replacing upload the page shows how
+many derived images went and the CDN invalidation, with its current status.
 """
 
-from collections import Counter
-from itertools import islice
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,89 +17,95 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from console import state
+from console import state, thumbnails
 from console.features import cli
+from console.routes.cdn import plain, removal_json, removal_query, shown_invalidation
 from console.web import done, page
+from operations import cdn as cdn_op
 from operations import images as images_op
 from operations import stack as stack_op
 from operations.errors import ConfigError, OperationError, StackNotFound
+from resizer_function import formats
 from resizer_function.errors import RequestRefused
-from resizer_function.request import parse_path, parse_size
+from resizer_function.request import parse_path
 
 router = APIRouter()
-SHOWN = 500
-THUMB = "160x160"
+PAGE_SIZE = 50
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"}
 
 
-def thumb_spec(allowed: str) -> str | None:
-    """A small size the stack accepts: 160x160 unless AllowedSizes says otherwise (then its smallest)."""
-    sizes = [s.strip().lower() for s in allowed.split(",") if s.strip()]
-    if not sizes or THUMB in sizes:
-        return f"{THUMB},inside"
-    try:
-        best = min(sizes, key=lambda s: max(v or 0 for v in parse_size(s)))
-        width, height = parse_size(best)
-    except RequestRefused:
-        return None
-    return f"{best},inside" if width and height else best
-
-
-def website_path(website: str, spec: str, key: str) -> tuple[str | None, str]:
-    """(URL of spec/key on the website, or None; the error if the path is not a valid request)."""
+def public_path(base: str, spec: str, key: str) -> tuple[str | None, str]:
+    """(URL of spec/key where the stack serves images, or None; the error if the path is not valid)."""
     try:
         request = parse_path(f"/{spec}/{key}")
     except RequestRefused as refused:  # the message names the canonical spelling when there is one
         return None, refused.message
-    return (f"{website.rstrip('/')}{request.url_path}" if website else None), ""
+    return (f"{base.rstrip('/')}{request.url_path}" if base else None), ""
 
 
-def _stack(request: Request) -> tuple[Any, dict[str, str], dict[str, str]]:
+def _stack(request: Request) -> tuple[Any, cdn_op.Delivery]:
     workspace = state.of(request).workspace
     described = workspace.description()
     params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-    return workspace, stack_op.outputs(described), params
+    return workspace, cdn_op.delivery_of(stack_op.outputs(described), params)
 
 
 def _flash(request: Request) -> str:
     query = request.query_params
+    derived = query.get("derived", "0")
+    followed = f" and {derived} derived image(s)" if derived not in ("", "0") else ""
     if "uploaded" in query:
+        if "replaced" in query:
+            return f"Uploaded {query['uploaded']}: replaced it and removed {derived} derived image(s)."
         return f"Uploaded {query['uploaded']}."
     if "deleted" in query:
-        return f"Deleted {query['deleted']}."
+        return f"Deleted {query['deleted']}{followed}."
     if "purged" in query:
         return f"Purged {query.get('count', '0')} object(s) of size {query['purged']}."
+    if "purged_stale" in query:
+        return f"Purged {query.get('count', '0')} stale derived image(s)."
     return ""
+
+
+def _thumb(item: images_op.ImageObject) -> str:
+    return f"/images/thumb?key={quote(item.key, safe='')}&etag={quote(item.etag, safe='')}"
 
 
 @router.get("/images", response_class=HTMLResponse, name="images_page", openapi_extra=cli("images ls"))
 def images_page(
-    request: Request, prefix: str = "", kind: str = "all", try_spec: str = "", try_key: str = ""
+    request: Request,
+    prefix: str = "",
+    after: str = "",
+    stale: bool = False,
+    try_spec: str = "",
+    try_key: str = "",
+    invalidation: str = "",
 ) -> HTMLResponse:
     console = state.of(request)
     found, clients = console.workspace.target()
     try:
-        workspace, outputs, params = _stack(request)
+        workspace, delivery = _stack(request)
     except StackNotFound:
         return page(request, "images.html", title="Images", missing=True, stack=found.target.stack)
     bucket = workspace.bucket()
-    listed = list(islice(images_op.listing(clients, bucket, prefix=prefix, kind=kind), SHOWN + 1))
-    website = outputs.get("WebsiteUrl", "")
-    thumb = thumb_spec(params.get("AllowedSizes", ""))
-    rows = []
-    for item in listed[:SHOWN]:
-        if item.derived:
-            preview = f"/images/object?key={quote(item.key, safe='')}"
-            url = f"{website.rstrip('/')}/{quote(item.key, safe='/,')}" if website else ""
-        else:
-            preview = website_path(website, thumb, item.key)[0] if thumb else None
-            url = f"{website.rstrip('/')}/{quote(item.key, safe='/')}" if website else ""
-        rows.append({"item": item, "preview": preview, "url": url})
-    originals = [i.key for i in listed if not i.derived]
+    listed = images_op.browse(clients, bucket, prefix=prefix, after=after, page_size=PAGE_SIZE)
+    groups = []
+    for group in listed.groups:
+        groups.append(
+            {
+                "original": group.original,
+                "thumb": _thumb(thumbnails.source_of(group)),
+                "url": delivery.url(group.original.key),
+                "derived": [
+                    {"item": d, "url": delivery.url(d.key), "preview": _thumb(d)} for d in group.derived
+                ],
+            }
+        )
+    originals = [g["original"].key for g in groups]
     tried = None
     if try_spec.strip():
         key = try_key or (originals[0] if originals else "")
-        url, problem = website_path(website, try_spec.strip().strip("/"), key)
+        url, problem = public_path(delivery.base_url, try_spec.strip().strip("/"), key)
         tried = {"spec": try_spec.strip(), "key": key, "url": url, "problem": problem}
     return page(
         request,
@@ -106,36 +113,33 @@ def images_page(
         title="Images",
         missing=False,
         bucket=bucket,
-        website=website,
-        rows=rows,
-        more=len(listed) > SHOWN,
-        shown=SHOWN,
+        delivery=delivery,
+        groups=groups,
+        next_page=listed.next,
+        after=after,
         prefix=prefix,
-        kind=kind,
-        specs=sorted(Counter(i.spec for i in listed if i.derived).items()),
+        sizes=images_op.sizes(clients, bucket),
+        stale=images_op.stale(clients, bucket) if stale else None,
         originals=originals,
         tried=tried,
         flash=_flash(request),
+        invalidation=shown_invalidation(clients, delivery, invalidation),
         max_bytes=console.settings.max_upload_bytes,
-        accept=",".join(sorted(set(images_op.UPLOAD_FORMATS.values()))),
+        accept=",".join(formats.content_types()),
+        accepted=formats.described(),
     )
 
 
 @router.get("/api/images", name="api_images", openapi_extra=cli("images ls"))
-def api_images(request: Request, prefix: str = "", kind: str = "all") -> JSONResponse:
+def api_images(request: Request, prefix: str = "", kind: str = "all", stale: bool = False) -> JSONResponse:
     console = state.of(request)
     _, clients = console.workspace.target()
     bucket = console.workspace.bucket()
-    found = [
-        {
-            "key": i.key,
-            "size": i.size,
-            "last_modified": i.last_modified.isoformat(),
-            "derived": i.derived,
-            "spec": i.spec,
-        }
-        for i in images_op.listing(clients, bucket, prefix=prefix, kind=kind)
-    ]
+    if stale:
+        return JSONResponse(
+            {"bucket": bucket, "stale": plain(images_op.stale(clients, bucket, prefix=prefix))}
+        )
+    found = [plain(i) for i in images_op.listing(clients, bucket, prefix=prefix, kind=kind)]
     return JSONResponse({"bucket": bucket, "images": found})
 
 
@@ -145,6 +149,7 @@ def upload(
     file: Annotated[UploadFile, File()],
     key: Annotated[str, Form()] = "",
     overwrite: Annotated[bool, Form()] = False,
+    no_invalidate: Annotated[bool, Form()] = False,
 ) -> Any:
     console = state.of(request)
     limit = console.settings.max_upload_bytes
@@ -152,20 +157,25 @@ def upload(
     body = file.file.read(limit + 1)
     images_op.check_upload(name, body, limit)  # this console's limit, before the operation's own check
     _, clients = console.workspace.target()
+    _, delivery = _stack(request)
     bucket = console.workspace.bucket()
     try:
-        stored = images_op.put(clients, bucket, name, body, overwrite=overwrite)
+        stored = images_op.put(
+            clients, bucket, name, body, overwrite=overwrite, delivery=delivery, invalidate=not no_invalidate
+        )
     except OperationError as exc:
         if type(exc) is OperationError and "already exists" in exc.message:
             raise HTTPException(
                 409, f"{name!r} already exists: tick 'Replace an existing original'"
             ) from None
         raise
-    return done(
-        request,
-        f"/images?uploaded={quote(stored.key, safe='')}",
-        {"key": stored.key, "size": stored.size, "bucket": bucket},
-    )
+    url = f"/images?uploaded={quote(stored.key, safe='')}"
+    if stored.replaced:
+        url += "&replaced=1" + removal_query(stored.removal)
+    data = {"key": stored.key, "size": stored.size, "bucket": bucket, "replaced": stored.replaced}
+    if stored.replaced:
+        data |= removal_json(stored.removal) | {"next": url}
+    return done(request, url, data)
 
 
 @router.get("/images/object", name="images_object", openapi_extra=cli("images get"))
@@ -186,23 +196,65 @@ def get_object(request: Request, key: str, download: bool = False) -> Response:
     )
 
 
+@router.get("/images/thumb", name="images_thumb")
+def thumb(request: Request, key: str, etag: str = "") -> Response:
+    """A small WebP of an object, made here (no object stored, no function invoked)."""
+    console = state.of(request)
+    bucket = console.workspace.bucket()
+    body = thumbnails.cached(bucket, key, etag) if etag else None
+    if body is None:
+        _, clients = console.workspace.target()
+        source = images_op.get(clients, bucket, key)
+        try:
+            body = thumbnails.render(source.body)
+        except thumbnails.NoPreview as exc:
+            raise HTTPException(415, f"no preview of {key!r}: {exc}") from None
+        if etag:
+            thumbnails.remember(bucket, key, etag, body)
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=86400" if etag else "private, max-age=60",
+    }
+    return Response(body, media_type="image/webp", headers=headers)
+
+
 @router.post("/images/delete", name="images_delete", openapi_extra=cli("images rm"))
-def delete(request: Request, key: str = Form(...)) -> Any:
+def delete(request: Request, key: str = Form(...), no_invalidate: bool = Form(False)) -> Any:
     console = state.of(request)
     _, clients = console.workspace.target()
     if not key.strip():
         raise ConfigError("no key given")
-    images_op.remove(clients, console.workspace.bucket(), key)
-    return done(request, f"/images?deleted={quote(key, safe='')}", {"deleted": key})
+    _, delivery = _stack(request)
+    removal = images_op.remove(
+        clients, console.workspace.bucket(), key, delivery=delivery, invalidate=not no_invalidate
+    )
+    return done(
+        request,
+        f"/images?deleted={quote(key, safe='')}{removal_query(removal)}",
+        {"deleted": key, **removal_json(removal)},
+    )
 
 
 @router.post("/images/purge", name="images_purge", openapi_extra=cli("images purge"))
-def purge(request: Request, spec: str = Form(...)) -> Any:
+def purge(
+    request: Request, spec: str = Form(""), stale: bool = Form(False), no_invalidate: bool = Form(False)
+) -> Any:
     console = state.of(request)
     _, clients = console.workspace.target()
-    count = images_op.purge(clients, console.workspace.bucket(), spec)
+    if bool(spec.strip()) == stale:
+        raise ConfigError("give a size or stale (one of them)", hint="e.g. 300x200")
+    _, delivery = _stack(request)
+    bucket = console.workspace.bucket()
+    invalidate = not no_invalidate
+    if stale:
+        removal = images_op.purge_stale(clients, bucket, delivery=delivery, invalidate=invalidate)
+        url = f"/images?purged_stale=1&count={len(removal.deleted)}"
+    else:
+        removal = images_op.purge(clients, bucket, spec, delivery=delivery, invalidate=invalidate)
+        url = f"/images?purged={quote(spec.strip(), safe='')}&count={len(removal.deleted)}"
     return done(
         request,
-        f"/images?purged={quote(spec.strip(), safe='')}&count={count}",
-        {"spec": spec, "deleted": count},
+        url + removal_query(removal),
+        {"spec": spec.strip(), "stale": stale, "deleted": len(removal.deleted), "keys": removal.deleted}
+        | removal_json(removal),
     )

@@ -1,6 +1,8 @@
 """Overview (/): the stack's status and outputs, the function's configuration, the last hour's
-invocations, errors and p99 duration, and its recent error lines. A missing stack is a call to
-deploy, not an error; a section that fails (no CloudWatch access...) says so in place."""
+invocations, errors and p99 duration, its recent error lines, and how images are delivered (the
+CDN URL, the distribution and its recent invalidations, a form to invalidate paths). A missing
+stack is a call to deploy, not an error; a section that fails (no CloudWatch access...) says so
+in place."""
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from console import charts, state
 from console.errors import describe
 from console.features import cli
+from console.routes.cdn import overview_card
 from console.web import page
 from console.workspace import secret_parameters
 from operations import logs as logs_op
@@ -21,6 +24,7 @@ from operations.errors import OperationError, StackNotFound
 
 router = APIRouter()
 ERROR_PATTERN = '?ERROR ?"Task timed out"'
+LINKS = ("CdnUrl", "WebsiteUrl", "ApiUrl")  # outputs shown as links
 
 
 def is_error(event: logs_op.LogEvent) -> bool:
@@ -68,7 +72,7 @@ def _section(work: Any) -> tuple[Any, dict[str, Any] | None]:
 
 
 @router.get("/", response_class=HTMLResponse, name="overview", openapi_extra=cli("status"))
-def overview(request: Request) -> HTMLResponse:
+def overview(request: Request, invalidation: str = "") -> HTMLResponse:
     console = state.of(request)
     found, clients = console.workspace.target()
     try:
@@ -91,8 +95,9 @@ def overview(request: Request) -> HTMLResponse:
         missing=False,
         stack=found.target.stack,
         result=result,
-        links={k: v for k, v in result.outputs.items() if k in ("WebsiteUrl", "ApiUrl")},
-        other_outputs={k: v for k, v in result.outputs.items() if k not in ("WebsiteUrl", "ApiUrl")},
+        links={k: v for k, v in result.outputs.items() if k in LINKS},
+        other_outputs={k: v for k, v in result.outputs.items() if k not in LINKS},
+        cdn=overview_card(clients, result.delivery, invalidation) if result.delivery else None,
         health=health,
         health_error=health_error,
         errors=errors,

@@ -53,7 +53,7 @@
     const check = (file) => {
       if (!file) return "Choose a file first.";
       if (accepted.length && !accepted.includes(file.type)) {
-        return `${file.name} is ${file.type || "not an image"}: upload a JPEG, PNG, WebP or GIF.`;
+        return `${file.name} is ${file.type || "not an image"}: upload a ${form.dataset.accepted || "supported image"}.`;
       }
       if (maxBytes && file.size > maxBytes) {
         return `${file.name} is ${file.size.toLocaleString()} bytes, over the ${maxBytes.toLocaleString()}-byte limit.`;
@@ -94,7 +94,8 @@
         });
         const data = await reply.json().catch(() => ({}));
         if (reply.ok) {
-          window.location.assign(`/images?uploaded=${encodeURIComponent(data.key || "")}`);
+          // the page to show next names what a replacing upload removed and invalidated
+          window.location.assign(data.next || `/images?uploaded=${encodeURIComponent(data.key || "")}`);
           return;
         }
         showError([data.message || `upload failed (${reply.status})`, data.hint].filter(Boolean).join(": "));

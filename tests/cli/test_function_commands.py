@@ -127,7 +127,7 @@ def test_images_put(runner, bucket, tmp_path) -> None:
     assert result.stdout.strip() == f"Uploaded albums/cat.png ({len(png()):,} bytes) to {bucket}"
     assert default_key.exit_code == 0, default_key.output
     stored = json.loads(default_key.stdout)
-    assert (stored["key"], stored["size"], stored["derived"]) == ("cat.png", len(png()), False)
+    assert (stored["key"], stored["size"], stored["replaced"]) == ("cat.png", len(png()), False)
     assert s3_keys(bucket) == {"albums/cat.png", "cat.png"}
     head = boto3.client("s3").head_object(Bucket=bucket, Key="albums/cat.png")
     assert head["ContentType"] == "image/png"
@@ -163,7 +163,7 @@ def test_images_put_never_overwrites_unless_asked(runner, bucket, tmp_path) -> N
 @pytest.mark.parametrize(
     ("content", "key", "message"),
     [
-        (b"I am not an image", "notes.png", "is not a JPEG, PNG, WebP or GIF image"),
+        (b"I am not an image", "notes.png", "is not a JPEG, PNG, WebP, GIF, TIFF, BMP"),
         (None, "300x200/cat.png", "is in the resized namespace"),
         (None, "a/../cat.png", "'.', '..' or control characters"),
     ],
@@ -217,10 +217,15 @@ def test_images_rm(runner, bucket) -> None:
     as_json = run(runner, "images", "rm", "dog.jpg", "-o", "json")
     missing = run(runner, "images", "rm", "cat.jpg")
 
-    assert text.exit_code == 0 and text.stdout.strip() == "Deleted cat.jpg"
-    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == {"deleted": "dog.jpg"}
+    assert text.exit_code == 0 and text.stdout.strip() == "Deleted cat.jpg and 1 derived image(s)"
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == {
+        "deleted": "dog.jpg",
+        "derived": [],
+        "invalidation": None,
+        "not_invalidated": "not served through a CDN",
+    }
     assert missing.exit_code == 6 and "no object 'cat.jpg'" in missing.stderr
-    assert s3_keys(bucket) == {"300x200/cat.jpg"}
+    assert s3_keys(bucket) == set(), "the derived size went with its original"
 
 
 def test_images_purge(runner, bucket) -> None:
@@ -233,7 +238,15 @@ def test_images_purge(runner, bucket) -> None:
     again = run(runner, "images", "purge", "300x200")
 
     assert text.exit_code == 0 and text.stdout.strip() == "Purged 2 object(s) of size 300x200"
-    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == {"spec": "300x200,webp", "deleted": 1}
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == {
+        "spec": "300x200,webp",
+        "stale": False,
+        "deleted": 1,
+        "keys": ["300x200,webp/cat.jpg"],
+        "derived": ["300x200,webp/cat.jpg"],
+        "invalidation": None,
+        "not_invalidated": "not served through a CDN",
+    }
     assert again.exit_code == 0 and "Purged 0 object(s)" in again.stdout
     assert s3_keys(bucket) == {"cat.jpg", "100x/cat.jpg"}
 

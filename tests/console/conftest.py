@@ -85,6 +85,11 @@ class Cloud:
     def bucket(self) -> str:
         return self.outputs["BucketName"]
 
+    @property
+    def images_url(self) -> str:
+        """Where the stack serves images: its CDN (cdn delivery) or its bucket website."""
+        return self.outputs.get("CdnUrl") or self.outputs["WebsiteUrl"]
+
 
 def log_lines(client: Any, group: str = LOG_GROUP, stream: str = "2026/01/01/[$LATEST]abc") -> None:
     """One request's lines, START..REPORT, with a JSON error line in the middle."""

@@ -218,8 +218,9 @@ def test_a_failed_delete_reports_its_root_cause(cfn: Any) -> None:
 class FakeS3:
     """Enough of S3 for empty_bucket: versions in pages, and delete_objects calls recorded."""
 
-    def __init__(self, pages: list[dict]) -> None:
+    def __init__(self, pages: list[dict], refused: frozenset[str] = frozenset()) -> None:
         self.pages = pages
+        self.refused = refused
         self.deletes: list[list[dict]] = []
 
     def get_paginator(self, name: str) -> Any:
@@ -232,9 +233,15 @@ class FakeS3:
 
         return Paginator()
 
-    def delete_objects(self, Bucket: str, Delete: dict) -> None:
+    def delete_objects(self, Bucket: str, Delete: dict) -> dict:
         assert Delete["Quiet"] is True
         self.deletes.append(Delete["Objects"])
+        errors = [
+            {**o, "Code": "AccessDenied", "Message": "Access Denied"}
+            for o in Delete["Objects"]
+            if o["Key"] in self.refused
+        ]
+        return {"Errors": errors} if errors else {}
 
 
 def test_empty_bucket_deletes_in_batches_of_1000() -> None:
@@ -246,3 +253,14 @@ def test_empty_bucket_deletes_in_batches_of_1000() -> None:
     assert [len(batch) for batch in s3.deletes] == [1000, 1000, 301]
     assert s3.deletes[2][-1] == {"Key": "gone", "VersionId": "m1"}
     assert [o for batch in s3.deletes for o in batch][:2] == versions[:2]
+
+
+def test_empty_bucket_reports_the_versions_s3_did_not_delete() -> None:
+    from operations.errors import AccessDenied
+
+    versions = [{"Key": f"k{i}", "VersionId": f"v{i}"} for i in range(5)]
+    s3 = FakeS3([{"Versions": versions}], refused=frozenset({"k1", "k3"}))
+    with pytest.raises(AccessDenied) as failed:
+        empty_bucket(s3, "images")
+    assert failed.value.message == "S3 did not delete 2 object(s): 'k1', 'k3' (AccessDenied: Access Denied)"
+    assert failed.value.hint == "3 version(s) were deleted"
