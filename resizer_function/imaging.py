@@ -26,9 +26,6 @@ DECODERS = ["JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP"] + (["AVIF"] if features
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 WEB_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif", "GIF": "png"}
 ALPHA_FORMATS = {"png", "webp", "avif"}
-# Decode JPEGs at the smallest DCT scale that still gives 1.5x the output's pixels per side:
-# 12 MP -> 1200 px decodes at 1/2 (at 1x it would be 1/4 on 24 MP, visibly softer).
-DRAFT_FACTOR = 1.5
 REDUCING_GAP = 2.0
 # How Image.transpose() turns stored pixels into display pixels, by EXIF orientation.
 TRANSPOSE = {
@@ -140,7 +137,8 @@ def fit(width: int, height: int, request: ResizeRequest, max_dimension: int) -> 
         scale = max(scales)
         crop_w, crop_h = want_w / scale, want_h / scale
         left, top = (width - crop_w) / 2, (height - crop_h) / 2
-        box = (left, top, left + crop_w, top + crop_h)
+        # Clamped: float error leaves e.g. -7e-15 where the crop spans the whole side.
+        box = (max(0.0, left), max(0.0, top), min(width, left + crop_w), min(height, top + crop_h))
         return _checked(Geometry((want_w, want_h), box, (want_w, want_h)), max_dimension)
     scale = max(scales) if how == "outside" else min(scales)
     size = (_side(width * scale), _side(height * scale))
@@ -183,20 +181,26 @@ def _to_stored(box, orientation: int, width: int, height: int):
 
 
 def _decode(im: Image.Image, box, size: tuple[int, int]):
-    """Decode pixels, as a JPEG at the smallest DCT scale still DRAFT_FACTOR x the output."""
+    """Decode pixels; a JPEG at the DCT scale (1/2, 1/4, 1/8) that sharp picks, box scaled along."""
     if isinstance(im, JpegImagePlugin.JpegImageFile):  # MPO (camera JPEGs) included
-        box_w, box_h = box[2] - box[0], box[3] - box[1]
-        need = (
-            math.ceil(size[0] * DRAFT_FACTOR * im.width / box_w),
-            math.ceil(size[1] * DRAFT_FACTOR * im.height / box_h),
-        )
-        stored_width = im.width
-        drafted = im.draft(None, need)
-        if drafted:  # the decoded image is smaller by the DCT scale; so is the box
-            factor = drafted[1][2] / stored_width
-            box = tuple(v * factor for v in box)
+        scale = jpeg_scale(box, size)
+        if scale > 1 and im.draft(None, (im.width // scale, im.height // scale)):
+            box = (
+                box[0] / scale,
+                box[1] / scale,
+                min(box[2] / scale, im.width),
+                min(box[3] / scale, im.height),
+            )
     im.load()
     return im, box
+
+
+def jpeg_scale(box, size: tuple[int, int]) -> int:
+    """sharp's shrink-on-load rule: the largest of 8, 4, 2 within the shrink, halved when the
+    shrink's integer part equals it (libjpeg's rounding), so a kernel step always follows."""
+    shrink = min((box[2] - box[0]) / size[0], (box[3] - box[1]) / size[1])
+    scale = next((s for s in (8, 4, 2) if shrink >= s), 1)
+    return scale // 2 if scale > 1 and int(shrink) == scale else scale
 
 
 @contextlib.contextmanager

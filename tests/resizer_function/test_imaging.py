@@ -1,13 +1,16 @@
 """The Pillow pipeline on generated images: geometry, orientation, modes, formats, bad input."""
 
 import io
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageFile
 
 from resizer_function import imaging
 from resizer_function.errors import RequestRefused
-from resizer_function.request import ResizeRequest
+from resizer_function.request import FITS, ResizeRequest
 from tests.resizer_function.images import BLUE, RED, close, decode, encoded, marked, oriented_jpeg
 
 LIMITS = {"max_pixels": 50_000_000, "max_dimension": 4096}
@@ -187,7 +190,7 @@ def test_large_jpeg_is_decoded_at_reduced_scale(monkeypatch):
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
     out = render(src, 150)
     assert decode(out.body).size == (150, 113)
-    assert sizes[0] == (400, 300), "decoded at 1/8 scale: 150 x 2 (DRAFT_FACTOR) fits in 400"
+    assert sizes[0] == (400, 300), "decoded at 1/8 scale: a shrink of 21 allows it"
 
 
 def test_truncated_file_is_415():
@@ -305,13 +308,23 @@ def test_camera_jpegs_opened_as_mpo_are_still_decoded_at_reduced_scale(monkeypat
     assert decode(out.body).size == (150, 113) and sizes[0] == (400, 300)
 
 
-def test_draft_keeps_one_and_a_half_times_the_output(monkeypatch):
+@pytest.mark.parametrize(
+    "width, decoded",
+    [
+        (150, (400, 300)),  # shrink 21.3: 1/8
+        (600, (800, 600)),  # shrink 5.3: 1/4
+        (800, (1600, 1200)),  # shrink exactly 4: halved to 1/2, so a kernel step follows
+        (1000, (1600, 1200)),  # shrink 3.2: 1/2
+        (1600, (3200, 2400)),  # shrink exactly 2: halved to 1/1
+    ],
+)
+def test_jpeg_shrink_on_load_follows_sharps_rule(monkeypatch, width, decoded):
     src = encoded(marked(3200, 2400), "JPEG")
     sizes = []
     load = ImageFile.ImageFile.load
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: (sizes.append(im.size), load(im))[1])
-    render(src, 600)
-    assert sizes[0] == (1600, 1200), "600 x 1.5 = 900 needs the 1/2 scale, not 1/4 (800)"
+    out = decode(render(src, width).body)
+    assert sizes[0] == decoded and out.size == (width, int(width * 3 / 4 + 0.5))
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -333,3 +346,44 @@ def test_xmp_and_comments_never_reach_the_output():
     for out_format in ("jpeg", "png", "webp"):
         body = render(src, 100, format=out_format).body
         assert b"secret" not in body and b"xmpmeta" not in body
+
+
+def _expected_size(width: int, height: int, want_w, want_h, fit) -> tuple[int, int]:
+    """The output size by the CSS/sharp rules, computed independently of imaging.fit."""
+
+    def side(value: float) -> int:
+        return max(1, int(Decimal(value).quantize(Decimal(1), ROUND_HALF_UP)))
+
+    if not want_w or not want_h:
+        scale = want_w / width if want_w else want_h / height
+        return (want_w or side(width * scale), want_h or side(height * scale))
+    if fit in (None, "cover", "fill", "contain"):
+        return (want_w, want_h)
+    scale = (max if fit == "outside" else min)(want_w / width, want_h / height)
+    return (side(width * scale), side(height * scale))
+
+
+@settings(max_examples=200, deadline=None)
+@example(110, 110, "PNG", 1, 300, 200, None)  # the reported 500: a crop box of -7e-15
+@given(
+    width=st.integers(1, 400),
+    height=st.integers(1, 400),
+    source=st.sampled_from(["PNG", "JPEG"]),
+    orientation=st.integers(1, 8),
+    want_w=st.one_of(st.none(), st.integers(1, 700)),
+    want_h=st.one_of(st.none(), st.integers(1, 700)),
+    fit=st.sampled_from([None, *FITS]),
+)
+def test_every_fit_gives_the_exact_size_and_never_raises(
+    width, height, source, orientation, want_w, want_h, fit
+):
+    assume(want_w or want_h)
+    display = Image.effect_noise((width, height), 60).convert("RGB")
+    data = oriented_jpeg(display, orientation) if source == "JPEG" else encoded(display, "PNG")
+    expected = _expected_size(width, height, want_w, want_h, fit)
+    try:
+        out = render(data, want_w, want_h, fit=fit)
+    except RequestRefused as refused:  # only an output over the size limit may be refused
+        assert refused.status == 403 and max(expected) > LIMITS["max_dimension"]
+        return
+    assert (out.width, out.height) == decode(out.body).size == expected
