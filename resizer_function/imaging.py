@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError, features
 
+from resizer_function import webp_scaled
 from resizer_function.errors import RequestRefused
 from resizer_function.request import DEFAULT_QUALITY, ResizeRequest
 
@@ -82,7 +83,7 @@ def render(data: bytes, request: ResizeRequest, max_pixels: int, max_dimension: 
     raw_box = _to_stored(geometry.box, orientation, width, height)
     raw_size = geometry.size[::-1] if swap else geometry.size
     with _undecodable():
-        im, raw_box = _decode(im, raw_box, raw_size)
+        im, raw_box = _decode(im, data, raw_box, raw_size)
         im = _normalise(im, flatten=out_format not in ALPHA_FORMATS)
     decoded = time.perf_counter()
     full = (0, 0, im.width, im.height)
@@ -180,19 +181,25 @@ def _to_stored(box, orientation: int, width: int, height: int):
     return mapped[orientation]
 
 
-def _decode(im: Image.Image, box, size: tuple[int, int]):
-    """Decode pixels; a JPEG at the DCT scale (1/2, 1/4, 1/8) that sharp picks, box scaled along."""
+def _decode(im: Image.Image, data: bytes, box, size: tuple[int, int]):
+    """Decode pixels at the smallest useful scale, as sharp does, and map the box along: a JPEG
+    at the DCT scale (1/2, 1/4, 1/8) of sharp's rule, a still WebP straight to the output's scale."""
     if isinstance(im, JpegImagePlugin.JpegImageFile):  # MPO (camera JPEGs) included
         scale = jpeg_scale(box, size)
         if scale > 1 and im.draft(None, (im.width // scale, im.height // scale)):
-            box = (
-                box[0] / scale,
-                box[1] / scale,
-                min(box[2] / scale, im.width),
-                min(box[3] / scale, im.height),
-            )
+            box = _scaled(box, 1 / scale, 1 / scale, im.size)
+    elif im.format == "WEBP" and not getattr(im, "is_animated", False):
+        fx, fy = size[0] / (box[2] - box[0]), size[1] / (box[3] - box[1])
+        scaled = (round(im.width * fx), round(im.height * fy))
+        if fx < 1 and fy < 1 and (decoded := webp_scaled.decode(data, scaled)):
+            decoded.info = im.info
+            return decoded, _scaled(box, scaled[0] / im.width, scaled[1] / im.height, scaled)
     im.load()
     return im, box
+
+
+def _scaled(box, fx: float, fy: float, bounds: tuple[int, int]):
+    return (box[0] * fx, box[1] * fy, min(box[2] * fx, bounds[0]), min(box[3] * fy, bounds[1]))
 
 
 def jpeg_scale(box, size: tuple[int, int]) -> int:

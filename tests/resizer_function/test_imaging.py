@@ -8,7 +8,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageFile
 
-from resizer_function import imaging
+from resizer_function import imaging, webp_scaled
 from resizer_function.errors import RequestRefused
 from resizer_function.request import FITS, ResizeRequest
 from tests.resizer_function.images import BLUE, RED, close, decode, encoded, marked, oriented_jpeg
@@ -387,3 +387,52 @@ def test_every_fit_gives_the_exact_size_and_never_raises(
         assert refused.status == 403 and max(expected) > LIMITS["max_dimension"]
         return
     assert (out.width, out.height) == decode(out.body).size == expected
+
+
+def _webp_source(alpha: bool = False) -> bytes:
+    im = marked(1200, 800).convert("RGBA" if alpha else "RGB")
+    if alpha:
+        im.putalpha(Image.linear_gradient("L").resize(im.size))
+    return encoded(im, "WEBP", quality=90)
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_webp_is_decoded_straight_to_the_output_scale_by_libwebp(monkeypatch, alpha):
+    calls = []
+    real = webp_scaled.decode
+    monkeypatch.setattr(webp_scaled, "decode", lambda data, size: calls.append(size) or real(data, size))
+    out = render(_webp_source(alpha), 300, fit="inside")
+    im = decode(out.body)
+    assert calls == [(300, 200)] and im.size == (300, 200) and im.mode == ("RGBA" if alpha else "RGB")
+    assert close(im.getpixel((10, 10)), RED) and close(im.getpixel((290, 190)), BLUE)
+    cover = decode(render(_webp_source(alpha), 100, 100).body)  # a crop box through the scaled decode
+    assert (
+        cover.size == (100, 100)
+        and close(cover.getpixel((5, 5)), RED)
+        and close(cover.getpixel((95, 95)), BLUE)
+    )
+
+
+@pytest.mark.parametrize("break_it", ["abi", "library"])
+def test_webp_falls_back_to_the_plain_decode_when_libwebp_cannot_be_used(monkeypatch, break_it):
+    expected = decode(render(_webp_source(), 300, fit="inside").body)
+    if break_it == "abi":  # a decoder ABI this module does not know: libwebp itself refuses it
+        monkeypatch.setattr(webp_scaled, "ABI_VERSION", 0x0309)
+    else:  # no bundled libwebp (a Pillow built against the system's)
+        monkeypatch.setattr(webp_scaled, "LIBRARY_GLOB", "libwebp-not-here-*.so")
+        webp_scaled.library.cache_clear()
+    try:
+        assert webp_scaled.decode(_webp_source(), (300, 200)) is None
+        out = decode(render(_webp_source(), 300, fit="inside").body)
+    finally:
+        webp_scaled.library.cache_clear()
+    assert out.size == expected.size == (300, 200) and close(out.getpixel((10, 10)), RED)
+
+
+def test_animated_webp_gives_its_first_frame_through_the_plain_decode():
+    frames = [Image.new("RGB", (400, 200), colour) for colour in (RED, BLUE)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+    assert webp_scaled.decode(buffer.getvalue(), (100, 50)) is None
+    out = decode(render(buffer.getvalue(), 100).body)
+    assert out.size == (100, 50) and close(out.getpixel((50, 25)), RED)
