@@ -142,14 +142,14 @@ def start_workers(cpus: str, cases: list[dict], single: bool) -> tuple[Worker, W
     pin = ["taskset", "-c", cpus] if shutil.which("taskset") else []
     ours = Worker([*pin, sys.executable, "-m", "benchmarks.vs_sharp", "--worker"], ours_env)
     theirs = Worker([*pin, "node", str(WORKER_JS)], sharp_env)
-    ours.ask(op="setup", cases=cases)
+    threads = ours.ask(op="setup", cases=cases)["threads"]
     versions = theirs.ask(op="setup", cases=cases, concurrency=1 if single else None)
-    return ours, theirs, versions
+    return ours, theirs, {**versions, "threads": threads}
 
 
 def serve() -> None:
     """The worker loop for our side (run with --worker, inside the pinned process)."""
-    from resizer_function import imaging
+    from resizer_function import imaging, resample
     from resizer_function.request import ResizeRequest
 
     cases: list[tuple[bytes, ResizeRequest]] = []
@@ -169,7 +169,7 @@ def serve() -> None:
                     )
                     for c in message["cases"]
                 ]
-                answer: dict = {"threads": getattr(imaging, "threads", lambda: 1)()}
+                answer: dict = {"threads": resample.threads()}
             else:
                 out = once(message["case"]) if message.get("warmup") else b""
                 ms, cpu_ms = [], []
@@ -220,7 +220,8 @@ def measure(
     ours, theirs, versions = start_workers(cpus, specs, single)
     print(
         f"sharp {versions['versions']['sharp']} (libvips {versions['versions']['vips']}, "
-        f"concurrency {versions['concurrency']}), Pillow {Image.__version__}; cpus {cpus}; "
+        f"concurrency {versions['concurrency']}), Pillow {Image.__version__} "
+        f"({versions['threads']} threads); cpus {cpus}; "
         f"{rounds} rounds x {runs} runs, medians",
         flush=True,
     )

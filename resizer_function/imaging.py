@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError, features
 
-from resizer_function import webp_scaled
+from resizer_function import resample, webp_scaled
 from resizer_function.errors import RequestRefused
 from resizer_function.request import DEFAULT_QUALITY, ResizeRequest
 
@@ -27,7 +27,6 @@ DECODERS = ["JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP"] + (["AVIF"] if features
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 WEB_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif", "GIF": "png"}
 ALPHA_FORMATS = {"png", "webp", "avif"}
-REDUCING_GAP = 2.0
 # How Image.transpose() turns stored pixels into display pixels, by EXIF orientation.
 TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -88,7 +87,7 @@ def render(data: bytes, request: ResizeRequest, max_pixels: int, max_dimension: 
     decoded = time.perf_counter()
     full = (0, 0, im.width, im.height)
     if raw_size != im.size or any(abs(a - b) > 1e-6 for a, b in zip(raw_box, full, strict=True)):
-        im = im.resize(raw_size, Image.Resampling.LANCZOS, box=raw_box, reducing_gap=REDUCING_GAP)
+        im = resample.resize(im, raw_size, raw_box)
     if orientation in TRANSPOSE:
         im = im.transpose(TRANSPOSE[orientation])
     if geometry.canvas != geometry.size:

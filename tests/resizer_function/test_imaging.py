@@ -8,7 +8,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageFile
 
-from resizer_function import imaging, webp_scaled
+from resizer_function import imaging, resample, webp_scaled
 from resizer_function.errors import RequestRefused
 from resizer_function.request import FITS, ResizeRequest
 from tests.resizer_function.images import BLUE, RED, close, decode, encoded, marked, oriented_jpeg
@@ -436,3 +436,44 @@ def test_animated_webp_gives_its_first_frame_through_the_plain_decode():
     assert webp_scaled.decode(buffer.getvalue(), (100, 50)) is None
     out = decode(render(buffer.getvalue(), 100).body)
     assert out.size == (100, 50) and close(out.getpixel((50, 25)), RED)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBa", "RGBA"])
+@pytest.mark.parametrize(
+    "size, box",
+    [
+        ((333, 251), (0, 0, 900, 700)),
+        ((120, 77), (13.4, 7.7, 871.1, 650.3)),
+        ((450, 349), (0, 0, 900, 700)),
+        ((540, 421), (0, 0, 900, 700)),
+    ],
+)
+def test_two_thread_strip_resize_matches_one_thread(monkeypatch, mode, size, box):
+    im = Image.merge("RGBA", [Image.effect_noise((900, 700), 90 + 10 * i) for i in range(4)]).convert(mode)
+    monkeypatch.setattr(resample, "threads", lambda: 1)
+    one = resample.resize(im, size, box)
+    monkeypatch.setattr(resample, "threads", lambda: 2)
+    two = resample.resize(im, size, box)
+    assert one.mode == two.mode == mode and one.size == two.size == size
+    # The same filter centres up to float rounding (box_top + first * step + (i + 0.5) * step):
+    # a rounded filter weight may flip, so a few samples differ by one level, never more.
+    if mode == "RGBA":  # resampled premultiplied (RGBa, above); unpremultiplying scales a 1 up
+        one, two = one.getchannel("A"), two.getchannel("A")
+    diffs = [abs(x - y) for x, y in zip(one.tobytes(), two.tobytes(), strict=True) if x != y]
+    assert max(diffs, default=0) <= 1 and len(diffs) <= len(one.tobytes()) // 500
+
+
+@pytest.mark.parametrize(
+    "memory, cpus, expected", [("1024", 2, 1), ("1769", 2, 1), ("3008", 2, 2), (None, 1, 1)]
+)
+def test_a_second_thread_only_with_more_than_one_vcpus_worth_of_memory(monkeypatch, memory, cpus, expected):
+    if memory:
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory)
+    else:
+        monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
+    monkeypatch.setattr(resample.os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    resample.threads.cache_clear()
+    try:
+        assert resample.threads() == expected
+    finally:
+        resample.threads.cache_clear()
