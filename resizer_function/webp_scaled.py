@@ -21,22 +21,20 @@ LIBRARY_GLOB = "libwebp-*.so*"  # manylinux wheels bundle it under pillow.libs/
 MODE_RGB, MODE_RGBA = 0, 1  # WEBP_CSP_MODE
 
 
+def _fields(ctype, names: str, *more) -> list:
+    return [*((name, ctype) for name in names.split()), *more]
+
+
 class _Features(ctypes.Structure):
-    _fields_ = [(n, c_int) for n in ("width", "height", "has_alpha", "has_animation", "format")] + [
-        ("pad", c_uint32 * 5)
-    ]
+    _fields_ = _fields(c_int, "width height has_alpha has_animation format", ("pad", c_uint32 * 5))
 
 
 class _RGBA(ctypes.Structure):
     _fields_ = [("rgba", c_void_p), ("stride", c_int), ("size", c_size_t)]
 
 
-class _YUVA(ctypes.Structure):
-    _fields_ = (
-        [(n, c_void_p) for n in ("y", "u", "v", "a")]
-        + [(n, c_int) for n in ("y_stride", "u_stride", "v_stride", "a_stride")]
-        + [(n, c_size_t) for n in ("y_size", "u_size", "v_size", "a_size")]
-    )
+class _YUVA(ctypes.Structure):  # only for the union's size
+    _fields_ = _fields(c_void_p, "y u v a", *_fields(c_int, "ys us vs as"), *_fields(c_size_t, "yl ul vl al"))
 
 
 class _Buffers(ctypes.Union):
@@ -44,33 +42,23 @@ class _Buffers(ctypes.Union):
 
 
 class _Output(ctypes.Structure):
-    _fields_ = [(n, c_int) for n in ("colorspace", "width", "height", "is_external_memory")] + [
+    _fields_ = _fields(
+        c_int,
+        "colorspace width height is_external_memory",
         ("u", _Buffers),
         ("pad", c_uint32 * 4),
         ("private_memory", c_void_p),
-    ]
+    )
 
 
 class _Options(ctypes.Structure):
-    _fields_ = [
-        (n, c_int)
-        for n in (
-            "bypass_filtering",
-            "no_fancy_upsampling",
-            "use_cropping",
-            "crop_left",
-            "crop_top",
-            "crop_width",
-            "crop_height",
-            "use_scaling",
-            "scaled_width",
-            "scaled_height",
-            "use_threads",
-            "dithering_strength",
-            "flip",
-            "alpha_dithering_strength",
-        )
-    ] + [("pad", c_uint32 * 5)]
+    _fields_ = _fields(
+        c_int,
+        "bypass_filtering no_fancy_upsampling use_cropping crop_left crop_top crop_width crop_height"
+        " use_scaling scaled_width scaled_height use_threads dithering_strength flip"
+        " alpha_dithering_strength",
+        ("pad", c_uint32 * 5),
+    )
 
 
 class _Config(ctypes.Structure):
