@@ -103,11 +103,12 @@ def install_sharp() -> Path:
         SHARP_DIR.mkdir(parents=True, exist_ok=True)
         (SHARP_DIR / "package.json").write_text('{"private": true}\n')
         print(f"installing sharp@{SHARP_VERSION} into {SHARP_DIR}", file=sys.stderr)
-        subprocess.run(
+        done = subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", "--no-save", f"sharp@{SHARP_VERSION}"],
             cwd=SHARP_DIR,
-            check=True,
         )
+        if done.returncode:
+            raise SystemExit(f"npm could not install sharp@{SHARP_VERSION} (exit {done.returncode})")
     return modules
 
 
