@@ -8,7 +8,6 @@ proportion to memory: a second thread only pays above 1,769 MB (one vCPU's worth
 
 import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
@@ -27,7 +26,9 @@ def threads() -> int:
 
 
 @functools.cache
-def _pool() -> ThreadPoolExecutor:
+def _pool():
+    from concurrent.futures import ThreadPoolExecutor  # only with two threads: ~25 ms of cold start
+
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="resize")
 
 
