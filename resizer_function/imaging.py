@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError, features
 
-from resizer_function import png_decode, resample, webp_scaled
+from resizer_function import resample, webp_scaled
 from resizer_function.errors import RequestRefused
 from resizer_function.request import DEFAULT_QUALITY, ResizeRequest
 
@@ -182,8 +182,7 @@ def _to_stored(box, orientation: int, width: int, height: int):
 
 def _decode(im: Image.Image, data: bytes, box, size: tuple[int, int]):
     """Decode pixels at the smallest useful scale, as sharp does, and map the box along: a JPEG
-    at the DCT scale (1/2, 1/4, 1/8) of sharp's rule, a still WebP to 1.5-2x the output's scale;
-    a plain PNG by libpng."""
+    at the DCT scale (1/2, 1/4, 1/8) of sharp's rule, a still WebP to 1.5-2x the output's scale."""
     if isinstance(im, JpegImagePlugin.JpegImageFile):  # MPO (camera JPEGs) included
         scale = jpeg_scale(box, size)
         if scale > 1 and im.draft(None, (im.width // scale, im.height // scale)):
@@ -198,9 +197,6 @@ def _decode(im: Image.Image, data: bytes, box, size: tuple[int, int]):
         if fx < 1 and fy < 1 and (decoded := webp_scaled.decode(data, scaled)):
             decoded.info = im.info
             return decoded, _scaled(box, scaled[0] / im.width, scaled[1] / im.height, scaled)
-    elif im.format == "PNG" and (decoded := png_decode.decode(im, data)):
-        decoded.info = im.info
-        return decoded, box
     im.load()
     return im, box
 

@@ -1,7 +1,6 @@
 """The Pillow pipeline on generated images: geometry, orientation, modes, formats, bad input."""
 
 import io
-import zlib
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -9,7 +8,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageFile
 
-from resizer_function import imaging, png_decode, resample, webp_scaled
+from resizer_function import imaging, resample, webp_scaled
 from resizer_function.errors import RequestRefused
 from resizer_function.request import FITS, ResizeRequest
 from tests.resizer_function.images import BLUE, RED, close, decode, encoded, marked, oriented_jpeg
@@ -478,36 +477,3 @@ def test_a_second_thread_only_with_more_than_one_vcpus_worth_of_memory(monkeypat
         assert resample.threads() == expected
     finally:
         resample.threads.cache_clear()
-
-
-@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
-def test_plain_pngs_are_decoded_by_libpng_to_the_same_pixels(mode):
-    im = Image.merge("RGBA", [Image.effect_noise((300, 200), 60 + 20 * i) for i in range(4)]).convert(mode)
-    data = encoded(im, "PNG")
-    decoded = png_decode.decode(Image.open(io.BytesIO(data)), data)
-    assert decoded is not None and decoded.mode == mode and decoded.tobytes() == decode(data).tobytes()
-
-
-@pytest.mark.parametrize(
-    "options",
-    [{"gamma": 0.6}, {"transparency": (0, 0, 255)}, {"bits": 16}, {"library": 0}],
-)
-def test_other_pngs_and_a_missing_libpng_fall_back_to_pillows_decoder(monkeypatch, options):
-    im = marked(300, 200)
-    if "bits" in options:
-        data = encoded(im.convert("I;16"), "PNG")
-    elif "gamma" in options:  # Pillow writes no gAMA chunk: insert one before IDAT
-        data = encoded(im, "PNG")
-        chunk = b"gAMA" + (60000).to_bytes(4, "big")
-        data = data[:33] + (4).to_bytes(4, "big") + chunk + zlib.crc32(chunk).to_bytes(4, "big") + data[33:]
-    else:
-        data = encoded(im, "PNG", **{k: v for k, v in options.items() if k != "library"})
-    if "library" in options:
-        monkeypatch.setattr(png_decode, "LIBRARY_GLOB", "libpng-not-here-*.so")
-        png_decode.library.cache_clear()
-    try:
-        assert png_decode.decode(Image.open(io.BytesIO(data)), data) is None
-        out = decode(render(data, 150, format="png").body)
-    finally:
-        png_decode.library.cache_clear()
-    assert out.size == (150, 100) and ("bits" in options or close(out.getpixel((10, 10)), RED))
