@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench clean up
+.PHONY: test lint bench bench-sharp clean up
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,8 @@ clean:
 # make up: bootstrap .venv, then run the local cloud with the stack deployed and a sample photo.
 up: $(STAMP)
 	$(BIN)/resizer up
+
+# make bench-sharp: the pipeline against sharp (installed from npm into ~/.cache/resizer/sharp),
+# side by side on one core each and on two; exits non-zero when a goal of issue 14 is missed.
+bench-sharp: $(STAMP)
+	$(BIN)/python -m benchmarks.vs_sharp

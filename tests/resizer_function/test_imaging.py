@@ -1,13 +1,16 @@
 """The Pillow pipeline on generated images: geometry, orientation, modes, formats, bad input."""
 
 import io
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageFile
 
-from resizer_function import imaging
+from resizer_function import imaging, resample, webp_scaled
 from resizer_function.errors import RequestRefused
-from resizer_function.request import ResizeRequest
+from resizer_function.request import FITS, ResizeRequest
 from tests.resizer_function.images import BLUE, RED, close, decode, encoded, marked, oriented_jpeg
 
 LIMITS = {"max_pixels": 50_000_000, "max_dimension": 4096}
@@ -187,7 +190,7 @@ def test_large_jpeg_is_decoded_at_reduced_scale(monkeypatch):
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
     out = render(src, 150)
     assert decode(out.body).size == (150, 113)
-    assert sizes[0] == (400, 300), "decoded at 1/8 scale: 150 x 2 (DRAFT_FACTOR) fits in 400"
+    assert sizes[0] == (400, 300), "decoded at 1/8 scale: a shrink of 21 allows it"
 
 
 def test_truncated_file_is_415():
@@ -305,13 +308,23 @@ def test_camera_jpegs_opened_as_mpo_are_still_decoded_at_reduced_scale(monkeypat
     assert decode(out.body).size == (150, 113) and sizes[0] == (400, 300)
 
 
-def test_draft_keeps_one_and_a_half_times_the_output(monkeypatch):
+@pytest.mark.parametrize(
+    "width, decoded",
+    [
+        (150, (400, 300)),  # shrink 21.3: 1/8
+        (600, (800, 600)),  # shrink 5.3: 1/4
+        (800, (1600, 1200)),  # shrink exactly 4: halved to 1/2, so a kernel step follows
+        (1000, (1600, 1200)),  # shrink 3.2: 1/2
+        (1600, (3200, 2400)),  # shrink exactly 2: halved to 1/1
+    ],
+)
+def test_jpeg_shrink_on_load_follows_sharps_rule(monkeypatch, width, decoded):
     src = encoded(marked(3200, 2400), "JPEG")
     sizes = []
     load = ImageFile.ImageFile.load
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: (sizes.append(im.size), load(im))[1])
-    render(src, 600)
-    assert sizes[0] == (1600, 1200), "600 x 1.5 = 900 needs the 1/2 scale, not 1/4 (800)"
+    out = decode(render(src, width).body)
+    assert sizes[0] == decoded and out.size == (width, int(width * 3 / 4 + 0.5))
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -333,3 +346,134 @@ def test_xmp_and_comments_never_reach_the_output():
     for out_format in ("jpeg", "png", "webp"):
         body = render(src, 100, format=out_format).body
         assert b"secret" not in body and b"xmpmeta" not in body
+
+
+def _expected_size(width: int, height: int, want_w, want_h, fit) -> tuple[int, int]:
+    """The output size by the CSS/sharp rules, computed independently of imaging.fit."""
+
+    def side(value: float) -> int:
+        return max(1, int(Decimal(value).quantize(Decimal(1), ROUND_HALF_UP)))
+
+    if not want_w or not want_h:
+        scale = want_w / width if want_w else want_h / height
+        return (want_w or side(width * scale), want_h or side(height * scale))
+    if fit in (None, "cover", "fill", "contain"):
+        return (want_w, want_h)
+    scale = (max if fit == "outside" else min)(want_w / width, want_h / height)
+    return (side(width * scale), side(height * scale))
+
+
+@settings(max_examples=200, deadline=None)
+@example(110, 110, "PNG", 1, 300, 200, None)  # the reported 500: a crop box of -7e-15
+@given(
+    width=st.integers(1, 400),
+    height=st.integers(1, 400),
+    source=st.sampled_from(["PNG", "JPEG"]),
+    orientation=st.integers(1, 8),
+    want_w=st.one_of(st.none(), st.integers(1, 700)),
+    want_h=st.one_of(st.none(), st.integers(1, 700)),
+    fit=st.sampled_from([None, *FITS]),
+)
+def test_every_fit_gives_the_exact_size_and_never_raises(
+    width, height, source, orientation, want_w, want_h, fit
+):
+    assume(want_w or want_h)
+    display = Image.effect_noise((width, height), 60).convert("RGB")
+    data = oriented_jpeg(display, orientation) if source == "JPEG" else encoded(display, "PNG")
+    expected = _expected_size(width, height, want_w, want_h, fit)
+    try:
+        out = render(data, want_w, want_h, fit=fit)
+    except RequestRefused as refused:  # only an output over the size limit may be refused
+        assert refused.status == 403 and max(expected) > LIMITS["max_dimension"]
+        return
+    assert (out.width, out.height) == decode(out.body).size == expected
+
+
+def _webp_source(alpha: bool = False) -> bytes:
+    im = marked(1200, 800).convert("RGBA" if alpha else "RGB")
+    if alpha:
+        im.putalpha(Image.linear_gradient("L").resize(im.size))
+    return encoded(im, "WEBP", quality=90)
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_webp_is_decoded_straight_to_the_output_scale_by_libwebp(monkeypatch, alpha):
+    calls = []
+    real = webp_scaled.decode
+    monkeypatch.setattr(webp_scaled, "decode", lambda data, size: calls.append(size) or real(data, size))
+    out = render(_webp_source(alpha), 300, fit="inside")
+    im = decode(out.body)
+    assert calls == [(600, 400)] and im.size == (300, 200) and im.mode == ("RGBA" if alpha else "RGB")
+    assert close(im.getpixel((10, 10)), RED) and close(im.getpixel((290, 190)), BLUE)
+    cover = decode(render(_webp_source(alpha), 100, 100).body)  # a crop box through the scaled decode
+    assert (
+        cover.size == (100, 100)
+        and close(cover.getpixel((5, 5)), RED)
+        and close(cover.getpixel((95, 95)), BLUE)
+    )
+
+
+@pytest.mark.parametrize("break_it", ["abi", "library"])
+def test_webp_falls_back_to_the_plain_decode_when_libwebp_cannot_be_used(monkeypatch, break_it):
+    expected = decode(render(_webp_source(), 300, fit="inside").body)
+    if break_it == "abi":  # a decoder ABI this module does not know: libwebp itself refuses it
+        monkeypatch.setattr(webp_scaled, "ABI_VERSION", 0x0309)
+    else:  # no bundled libwebp (a Pillow built against the system's)
+        monkeypatch.setattr(webp_scaled, "LIBRARY_GLOB", "libwebp-not-here-*.so")
+        webp_scaled.library.cache_clear()
+    try:
+        assert webp_scaled.decode(_webp_source(), (300, 200)) is None
+        out = decode(render(_webp_source(), 300, fit="inside").body)
+    finally:
+        webp_scaled.library.cache_clear()
+    assert out.size == expected.size == (300, 200) and close(out.getpixel((10, 10)), RED)
+
+
+def test_animated_webp_gives_its_first_frame_through_the_plain_decode():
+    frames = [Image.new("RGB", (400, 200), colour) for colour in (RED, BLUE)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+    assert webp_scaled.decode(buffer.getvalue(), (100, 50)) is None
+    out = decode(render(buffer.getvalue(), 100).body)
+    assert out.size == (100, 50) and close(out.getpixel((50, 25)), RED)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBa", "RGBA"])
+@pytest.mark.parametrize(
+    "size, box",
+    [
+        ((333, 251), (0, 0, 900, 700)),
+        ((120, 77), (13.4, 7.7, 871.1, 650.3)),
+        ((450, 349), (0, 0, 900, 700)),
+        ((540, 421), (0, 0, 900, 700)),
+    ],
+)
+def test_two_thread_strip_resize_matches_one_thread(monkeypatch, mode, size, box):
+    im = Image.merge("RGBA", [Image.effect_noise((900, 700), 90 + 10 * i) for i in range(4)]).convert(mode)
+    monkeypatch.setattr(resample, "threads", lambda: 1)
+    one = resample.resize(im, size, box)
+    monkeypatch.setattr(resample, "threads", lambda: 2)
+    two = resample.resize(im, size, box)
+    assert one.mode == two.mode == mode and one.size == two.size == size
+    # The same filter centres up to float rounding (box_top + first * step + (i + 0.5) * step):
+    # a rounded filter weight may flip, so a few samples differ by one level, never more.
+    if mode == "RGBA":  # resampled premultiplied (RGBa, above); unpremultiplying scales a 1 up
+        one, two = one.getchannel("A"), two.getchannel("A")
+    diffs = [abs(x - y) for x, y in zip(one.tobytes(), two.tobytes(), strict=True) if x != y]
+    assert max(diffs, default=0) <= 1 and len(diffs) <= len(one.tobytes()) // 500
+
+
+@pytest.mark.parametrize(
+    "memory, cpus, expected", [("1024", 2, 1), ("1769", 2, 1), ("3008", 2, 2), (None, 1, 1)]
+)
+def test_a_second_thread_only_with_more_than_one_vcpus_worth_of_memory(monkeypatch, memory, cpus, expected):
+    if memory:
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory)
+    else:
+        monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
+    monkeypatch.setattr(resample.os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    resample.threads.cache_clear()
+    try:
+        assert resample.threads() == expected
+    finally:
+        resample.threads.cache_clear()
