@@ -4,10 +4,15 @@
 
 Every path is moto's AWS API (use it with any SDK, the AWS CLI, dummy credentials), except
 ``/_aws/s3-website/...`` and ``/_aws/execute-api/...`` (localcloud.frontdoor) and
-``/_localcloud/health``, which says the endpoint is this local cloud.
+``/_localcloud/health``, which says the endpoint is this local cloud (and whether its saves work).
+
+Every write is on disk before it is answered (localcloud.persistence), bad input is refused as
+AWS refuses it (localcloud.request_guard), and an unexpected error is answered in the AWS shape
+of the request, with a request id, and logged with its traceback (never an HTML page).
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +25,7 @@ from typing import Any
 
 HEALTH_PATH = "/_localcloud/health"
 SERVICE_NAME = "resizer-localcloud"
+log = logging.getLogger("localcloud")
 
 
 @dataclass
@@ -32,6 +38,7 @@ class LocalCloud:
     runtime: Any
     server: Any = None
     saver: Any = None
+    store: Any = None
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -53,13 +60,16 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from localcloud import (
+        aws_errors,
         cloudformation,
+        durable_writes,
         frontdoor,
         lambda_runtime,
         log_filter,
         metrics,
         moto_lambda,
         persistence,
+        request_guard,
     )
 
     urls = cloudformation.LocalUrls(base_url)
@@ -92,10 +102,11 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             return None
 
     door = frontdoor.FrontDoor(urls.rewrite, invoke)
-    aws = DomainDispatcherApplication(create_backend_app)
-    health = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "data": str(data_dir)}).encode()
+    aws = DomainDispatcherApplication(_propagating(create_backend_app))
+    store = persistence.Store(data_dir)
+    identity = {"service": SERVICE_NAME, "pid": os.getpid(), "data": str(data_dir)}
 
-    def app(environ: dict, start_response: Any) -> Any:
+    def handle(environ: dict, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         refusal = refused(environ, api=path != HEALTH_PATH and not door.handles(path))
         if refusal:
@@ -103,15 +114,71 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             start_response("403 Forbidden", [("Content-Type", "application/json")])
             return [body]
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            persistence.touch()  # something may change: the next periodic save writes it
+            persistence.touch()  # invocations' logs and metrics: the next periodic snapshot writes them
         if path == HEALTH_PATH:
             start_response("200 OK", [("Content-Type", "application/json")])
-            return [health]
+            return [json.dumps({**identity, "state": store.health()}).encode()]
         if door.handles(path):
+            if path.startswith(frontdoor.API_PREFIX):
+                request_guard.read_body(environ, limit=request_guard.API_PAYLOAD_LIMIT)
             return door(environ, start_response)
-        return aws(environ, start_response)
+        return durable_api(environ, start_response)
 
-    return LocalCloud(base_url, data_dir, app, runtime)
+    def durable_api(environ: dict, start_response: Any) -> Any:
+        method = environ.get("REQUEST_METHOD", "GET")
+        body = request_guard.read_body(environ) if method not in ("GET", "HEAD") else b""
+        if aws_errors.service_of(environ) == "s3":
+            problem = request_guard.s3_xml_problem(
+                method, environ.get("QUERY_STRING", ""), environ.get("PATH_INFO", ""), body
+            )
+            if problem:
+                return aws_errors.send(start_response, aws_errors.s3_error(*problem))
+        work = durable_writes.plan(environ, body)
+        if not work.anything:
+            return aws(environ, start_response)
+        answered: list = []
+        result = aws(environ, lambda status, headers, exc_info=None: answered.append((status, headers)))
+        try:
+            chunks = list(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        status, headers = answered[-1]
+        try:
+            durable_writes.persist(store, work, int(status.split()[0]), b"".join(chunks))
+        except persistence.SaveFailed as failed:
+            message = f"the local cloud could not save this write in {data_dir}: {failed}"
+            return aws_errors.send(start_response, aws_errors.internal(environ, message))
+        start_response(status, headers)
+        return chunks
+
+    def app(environ: dict, start_response: Any) -> Any:
+        try:
+            return handle(environ, start_response)
+        except request_guard.BodyTooLarge:
+            answer = (413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}')
+            return aws_errors.send(start_response, answer, close=True, exc_info=sys.exc_info())
+        except request_guard.BodyTimeout:
+            message = "Your socket connection to the server was not read from or written to in time."
+            answer = aws_errors.for_request(environ, 400, "RequestTimeout", message)
+            return aws_errors.send(start_response, answer, close=True, exc_info=sys.exc_info())
+        except Exception as exc:
+            log.exception("error on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            message = f"We encountered an internal error ({type(exc).__name__}). Please try again."
+            answer = aws_errors.internal(environ, message)
+            return aws_errors.send(start_response, answer, close=True, exc_info=sys.exc_info())
+
+    return LocalCloud(base_url, data_dir, app, runtime, store=store)
+
+
+def _propagating(factory: Any) -> Any:
+    """moto's Flask apps, raising unexpected errors to the server (instead of an HTML 500 page)."""
+
+    def create(service: Any) -> Any:
+        backend_app = factory(service)
+        backend_app.config["PROPAGATE_EXCEPTIONS"] = True
+        return backend_app
+
+    return create
 
 
 def refused(environ: dict, *, api: bool) -> str:
@@ -123,10 +190,11 @@ def refused(environ: dict, *, api: bool) -> str:
     so a web page cannot forge a form POST into a bucket (the website and API stage paths stay
     public, as on AWS).
     """
-    host = environ.get("HTTP_HOST", "127.0.0.1").lower()
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if name not in ("127.0.0.1", "localhost", "[::1]") and not name.endswith(".localhost"):
-        return f"the local cloud only answers requests for 127.0.0.1 or localhost, not {host}"
+    from localcloud.request_guard import loopback_host
+
+    host = environ.get("HTTP_HOST", "127.0.0.1")
+    if loopback_host(host) is None:
+        return f"the local cloud only answers requests for 127.0.0.1 or localhost, not {host!r}"
     if api and environ.get("HTTP_ORIGIN"):
         return "the local cloud's AWS API does not take requests from web pages"
     signed = environ.get("HTTP_AUTHORIZATION") or "X-Amz-Signature=" in environ.get("QUERY_STRING", "")
@@ -136,32 +204,55 @@ def refused(environ: dict, *, api: bool) -> str:
 
 
 def start(
-    host: str = "127.0.0.1", port: int = 4566, data_dir: Path | None = None, *, verbose: bool = False
+    host: str = "127.0.0.1",
+    port: int = 4566,
+    data_dir: Path | None = None,
+    *,
+    verbose: bool = False,
+    restore_previous: bool = False,
 ) -> LocalCloud:
-    """Build and bind; the caller runs serve_forever (or start a thread)."""
-    from werkzeug.serving import make_server
+    """Load the saved state, build and bind; the caller runs serve_forever (or start a thread).
 
-    from localcloud import persistence
+    persistence.StateUnreadable when the saved state cannot be trusted (nothing is bound then).
+    """
+    from localcloud import http_server, persistence
 
     data_dir = (data_dir or Path(".resizer/local")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     cloud = build(f"http://{host}:{port}", data_dir)
-    cloud.server = make_server(host, port, cloud.app, threaded=True)
+    try:
+        cloud.store.load(restore_previous=restore_previous)
+    except BaseException:
+        cloud.runtime.shutdown()
+        raise
+    with contextlib.suppress(persistence.SaveFailed):  # logged; health and each write will say so
+        cloud.store.start()  # a first snapshot: compacts the journals
+    cloud.server = http_server.make_server(host, port, cloud.app)
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
-    persistence.load(data_dir)
-    cloud.saver = persistence.Saver(data_dir).start()
+    cloud.saver = persistence.Saver(cloud.store).start()
     return cloud
 
 
 def main(argv: list[str] | None = None) -> int:
+    from localcloud import persistence
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--data", type=Path, default=Path(".resizer/local"))
+    parser.add_argument(
+        "--restore-previous",
+        action="store_true",
+        help="start from the last readable saved generation when the newest one is damaged",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        cloud = start(args.host, args.port, args.data, verbose=True)
+        cloud = start(args.host, args.port, args.data, verbose=True, restore_previous=args.restore_previous)
+    except persistence.StateUnreadable as unreadable:
+        print(f"cannot start: {unreadable}", file=sys.stderr)
+        return persistence.EXIT_UNREADABLE
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
