@@ -335,7 +335,7 @@ class Store:
         if known:  # every kept file's references are known: the rest of objects/ is garbage
             with self._lock:
                 live = set().union(*self._snapshot_refs.values(), *self._journal_refs.values())
-            self.bodies.collect(live, older_than=started - 1)
+            self.bodies.collect(live, older_than=started - 0.05)  # fs clocks are coarse
 
     def _failed(self, cause: str) -> SaveFailed:
         touch()  # what could not be journaled is saved by the next snapshot that succeeds
