@@ -152,20 +152,29 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         return chunks
 
     def app(environ: dict, start_response: Any) -> Any:
+        started: list[bool] = []
+
+        def tracking(status: str, headers: list, exc_info: Any = None) -> Any:
+            started.append(True)
+            return start_response(status, headers, exc_info)
+
+        def again() -> Any:  # WSGI: a second start_response must carry exc_info
+            return sys.exc_info() if started else None
+
         try:
-            return handle(environ, start_response)
+            return handle(environ, tracking)
         except request_guard.BodyTooLarge:
             answer = (413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}')
-            return aws_errors.send(start_response, answer, close=True, exc_info=sys.exc_info())
+            return aws_errors.send(start_response, answer, close=True, exc_info=again())
         except request_guard.BodyTimeout:
             message = "Your socket connection to the server was not read from or written to in time."
             answer = aws_errors.for_request(environ, 400, "RequestTimeout", message)
-            return aws_errors.send(start_response, answer, close=True, exc_info=sys.exc_info())
+            return aws_errors.send(start_response, answer, close=True, exc_info=again())
         except Exception as exc:
             log.exception("error on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
             message = f"We encountered an internal error ({type(exc).__name__}). Please try again."
             answer = aws_errors.internal(environ, message)
-            return aws_errors.send(start_response, answer, close=True, exc_info=sys.exc_info())
+            return aws_errors.send(start_response, answer, close=True, exc_info=again())
 
     return LocalCloud(base_url, data_dir, app, runtime, store=store)
 
