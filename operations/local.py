@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from operations import deploy, stack
 from operations.aws import LOCAL_REGION, Clients, Target, probe_local_cloud, translated
 from operations.config import Settings
-from operations.errors import AlreadyRunning, OperationError
+from operations.errors import AlreadyRunning, LocalStateUnreadable, OperationError
 
 DEFAULT_DATA_DIR = Path(".resizer/local")
 SAMPLE_KEY = "sample.jpg"
@@ -62,7 +62,13 @@ class Handle:
         self._thread.join(timeout=10)
 
 
-def start(port: int = 4566, data_dir: Path = DEFAULT_DATA_DIR, *, reset: bool = False) -> Handle:
+def start(
+    port: int = 4566,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    *,
+    reset: bool = False,
+    restore_previous: bool = False,
+) -> Handle:
     """Start the local cloud on 127.0.0.1:port; AlreadyRunning if one answers there."""
     endpoint = f"http://127.0.0.1:{port}"
     if probe_local_cloud(endpoint):
@@ -72,10 +78,12 @@ def start(port: int = 4566, data_dir: Path = DEFAULT_DATA_DIR, *, reset: bool = 
         )
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
-    from localcloud import server
+    from localcloud import persistence, server
 
     try:
-        cloud = server.start("127.0.0.1", port, data_dir)
+        cloud = server.start("127.0.0.1", port, data_dir, restore_previous=restore_previous)
+    except persistence.StateUnreadable as unreadable:
+        raise LocalStateUnreadable(str(unreadable)) from None
     except OSError as exc:
         raise OperationError(
             f"port {port} is busy: {exc.strerror}", hint="choose another with --port or RESIZER_LOCAL_PORT"

@@ -31,6 +31,10 @@ def up(
         Path, typer.Option(help="Where the local cloud keeps its state.")
     ] = local.DEFAULT_DATA_DIR,
     reset: Annotated[bool, typer.Option("--reset", help="Start from an empty local cloud.")] = False,
+    restore_previous: Annotated[
+        bool,
+        typer.Option("--restore-previous", help="Start from the last readable saved state."),
+    ] = False,
     console_port: Annotated[
         int, typer.Option(envvar="RESIZER_CONSOLE_PORT", help="Port of the web console next to it.")
     ] = 8080,
@@ -44,7 +48,7 @@ def up(
     """
     signal.signal(signal.SIGTERM, _interrupt)  # stop (and save) on SIGTERM as on Ctrl-C
     try:
-        handle = local.start(port, data, reset=reset)
+        handle = local.start(port, data, reset=reset, restore_previous=restore_previous)
     except AlreadyRunning as running:
         render.out.print(f"{running.message}; nothing to start.")
         render.out.print("Use it: resizer status")
