@@ -77,13 +77,26 @@ class JournalWriter:
             fsync_dir(path.parent)
 
     def append(self, payload: bytes) -> None:
-        self._write(_RECORD_HEAD.pack(len(payload), zlib.crc32(payload)) + payload)
-        os.fdatasync(self._fd)
+        """Append one record, durable on return; on failure the file is cut back to what it was."""
+        size = os.fstat(self._fd).st_size
+        try:
+            self._write(_RECORD_HEAD.pack(len(payload), zlib.crc32(payload)) + payload)
+            os.fdatasync(self._fd)
+        except OSError:
+            try:
+                os.ftruncate(self._fd, size)  # no half record stays between two good ones
+            except OSError:
+                self.close()  # cannot even cut it back: the next write opens a new generation
+            raise
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view) :]
+
+    @property
+    def closed(self) -> bool:
+        return self._fd < 0
 
     def close(self) -> None:
         if self._fd >= 0:

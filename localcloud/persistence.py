@@ -266,9 +266,11 @@ class Store:
 
     def record_s3(self, changes: list[tuple[str, str, str]]) -> None:
         """Journal the current state of S3 objects/uploads, durable on return; SaveFailed."""
+        if self._journal is None or self._journal.closed:
+            self.checkpoint()  # the start (or a failed append) left no journal: a snapshot opens one
         try:
             with self._lock:
-                if self._journal is None:
+                if self._journal is None or self._journal.closed:
                     raise SaveFailed("the local cloud's state is not open for writing")
                 refs: set[str] = set()
                 payload = _dumps(_capture_s3(changes), self.bodies, refs)

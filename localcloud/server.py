@@ -56,6 +56,9 @@ class LocalCloud:
 
 def build(base_url: str, data_dir: Path) -> LocalCloud:
     """Patch moto for fidelity and execution, and build the WSGI app (no socket yet)."""
+    from localcloud import fast_start
+
+    fast_start.import_moto_regions_once()
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 

@@ -219,3 +219,21 @@ def test_the_saver_snapshots_only_when_something_changed(tmp_path, monkeypatch):
     saver._save_if_changed()
     saver._save_if_changed()
     assert taken == [1], "one change, one snapshot"
+
+
+def test_a_failed_journal_append_leaves_no_half_record(tmp_path, monkeypatch):
+    writer = journal.JournalWriter(tmp_path / "journal-1.log")
+    writer.append(b"first")
+    size = (tmp_path / "journal-1.log").stat().st_size
+
+    def full(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal.os, "fdatasync", full)
+    with pytest.raises(OSError):
+        writer.append(b"lost")
+    assert (tmp_path / "journal-1.log").stat().st_size == size
+    monkeypatch.undo()
+    writer.append(b"third")
+    writer.close()
+    assert list(journal.read_journal(tmp_path / "journal-1.log")) == [b"first", b"third"]
