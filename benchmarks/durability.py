@@ -1,5 +1,7 @@
 """What durable writes cost, and what a big local cloud costs to restart, on a real server process.
 
+  record   in this process, the time Store.record_s3 adds to one object write (body file written
+           and fsynced, journal record appended and fsynced) for 10 kB, 100 kB and 1 MB bodies
   writes   N sequential PutObject (boto3, keep-alive) of SIZE bytes each: median and p90 latency,
            and the same for DeleteObject; run it on two checkouts to see what the journal adds
   scale    upload MB megabytes of 1 MB objects, stop the server (SIGTERM), then restart it and
@@ -147,8 +149,11 @@ def scale(megabytes: int) -> None:
             rss_read = peak_rss_mb(process.pid)
         finally:
             stop(process)
+        timer = [sys.executable, "-c", _LOAD_TIMER, str(data)]
+        loading = subprocess.run(timer, capture_output=True, text=True)
         print(f"{megabytes} MB in {megabytes} objects, uploaded in {uploaded:.1f} s (start {cold:.1f} s)")
         print(f"on disk: {everything / 1e6:.1f} MB in all, metadata state {metadata / 1e6:.2f} MB")
+        print(f"of which: {loading.stdout.strip() or loading.stderr.strip()[-300:]}")
         print(f"restart to Ready {ready:.2f} s, to the first listing {first:.2f} s (listed {listed})")
         print(
             f"peak RSS: {rss_loaded:.0f} MB after the uploads, {rss_ready:.0f} MB after the restart, "
@@ -156,16 +161,66 @@ def scale(megabytes: int) -> None:
         )
 
 
+def record(count: int) -> None:
+    """In this process: what making one object write durable costs (body file + journal record)."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from moto import mock_aws
+
+    from localcloud import persistence
+
+    with tempfile.TemporaryDirectory() as folder, mock_aws():
+        store = persistence.Store(Path(folder))
+        store.load()
+        store.start()
+        s3 = boto3.client("s3", aws_access_key_id="x", aws_secret_access_key="x")
+        s3.create_bucket(Bucket="bench-record")
+        for size in (10_000, 100_000, 1_000_000):
+            body = os.urandom(size)
+            samples = []
+            for index in range(count):
+                s3.put_object(Bucket="bench-record", Key=f"k-{index}", Body=body)
+                began = time.perf_counter()
+                store.record_s3([("key", "bench-record", f"k-{index}")])
+                samples.append(time.perf_counter() - began)
+            print(f"journaling one {size:,} B object write: {_ms(samples)}")
+        began = time.perf_counter()
+        store.checkpoint()
+        print(f"a snapshot with {3 * count} objects: {(time.perf_counter() - began) * 1000:.0f} ms")
+        store.close()
+
+
+_LOAD_TIMER = """
+import sys, time
+from pathlib import Path
+began = time.perf_counter()
+from localcloud import server
+cloud = server.build("http://127.0.0.1:1", Path(sys.argv[1]))
+built = time.perf_counter()
+store = getattr(cloud, "store", None)
+if store is not None:
+    store.load()
+    store.start()
+else:
+    from localcloud import persistence
+    persistence.load(Path(sys.argv[1]))
+loaded = time.perf_counter()
+cloud.runtime.shutdown()
+print(f"imports and build {built - began:.2f} s, loading the state {loaded - built:.2f} s")
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--writes", type=int, default=200)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--mb", type=int, default=300)
-    parser.add_argument("--only", choices=["writes", "scale"])
+    parser.add_argument("--only", choices=["record", "writes", "scale"])
     args = parser.parse_args()
-    if args.only != "scale":
+    if args.only in (None, "record"):
+        record(args.writes)
+    if args.only in (None, "writes"):
         writes(args.writes, args.size)
-    if args.only != "writes":
+    if args.only in (None, "scale"):
         scale(args.mb)
 
 
