@@ -205,3 +205,13 @@ def test_the_website_answers_conditional_requests_as_s3_does(server):
     assert site(server, **{"If-Unmodified-Since": future})[0] == 200
     assert site(server, **{"If-Match": etag, "If-Unmodified-Since": past})[0] == 200, "If-Match wins"
     assert site(server, **{"If-None-Match": etag, "If-Modified-Since": past})[0] == 304
+
+
+def test_valid_configuration_bodies_still_pass(server):
+    s3 = server.client("s3")
+    s3.put_object_acl(Bucket=BUCKET, Key="photo.jpg", ACL="public-read")  # an empty body
+    s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": [{"Key": "team", "Value": "images"}]})
+    s3.put_object(Bucket=BUCKET, Key="a&b<c>.jpg", Body=b"odd name")
+    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "a&b<c>.jpg"}]})
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="a&b")
+    assert site(server)[0] == 200

@@ -55,6 +55,13 @@ def test_kill_9_right_after_acknowledged_writes_loses_none_of_them(tmp_path):
             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
         )
         acknowledged["multi.bin"] = b"m" * 1000
+        odd = "albums/ü 2024/a+b&c=d%20e.jpg"  # the key as S3 sees it, whatever its URL spelling
+        s3.put_object(Bucket="crash-bucket", Key=odd, Body=b"odd")
+        acknowledged[odd] = b"odd"
+        s3.delete_objects(
+            Bucket="crash-bucket", Delete={"Objects": [{"Key": "image-2.jpg"}, {"Key": "image-3.jpg"}]}
+        )
+        del acknowledged["image-2.jpg"], acknowledged["image-3.jpg"]
         server.kill()  # at once: no periodic save could have run since the last writes
 
         server.start()
