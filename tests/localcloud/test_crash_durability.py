@@ -135,3 +135,31 @@ def test_a_full_disk_fails_the_write_with_a_5xx_naming_the_cause_and_health_show
     finally:
         server.kill()
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def test_a_read_only_folder_fails_writes_with_a_5xx_until_it_is_writable_again(tmp_path):
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "20m"):
+        pytest.skip("mounting a tmpfs needs privileges (test_persistence injects the OSError instead)")
+    server = ServerProcess(disk / "data").start()
+    try:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket="ro-bucket")
+        s3.put_object(Bucket="ro-bucket", Key="before.jpg", Body=b"before")
+        data = str(disk / "data")  # read-only from now on: a bind mount over it, made read-only
+        subprocess.run(["mount", "--bind", data, data], check=True)
+        subprocess.run(["mount", "-o", "remount,bind,ro", data], check=True)
+        with pytest.raises(ClientError) as failed:
+            s3.put_object(Bucket="ro-bucket", Key="refused.jpg", Body=b"x" * 1000)
+        assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        assert "Read-only file system" in failed.value.response["Error"]["Message"]
+        subprocess.run(["umount", data], check=True)
+        s3.put_object(Bucket="ro-bucket", Key="after.jpg", Body=b"after")
+        server.kill()
+        server.start()
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="ro-bucket")["Contents"]}
+        assert {"before.jpg", "after.jpg"} <= keys
+    finally:
+        server.kill()
+        subprocess.run(["umount", str(disk / "data")], capture_output=True)  # the bind, if still there
+        subprocess.run(["umount", str(disk)], capture_output=True)
