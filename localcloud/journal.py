@@ -8,6 +8,7 @@ end, a bad header or a checksum mismatch in a snapshot raises ``Unreadable`` nam
 """
 
 import hashlib
+import logging
 import os
 import struct
 import zlib
@@ -18,6 +19,7 @@ SNAPSHOT_MAGIC = b"RESIZER-LOCALCLOUD-SNAPSHOT-2\n"
 JOURNAL_MAGIC = b"RESIZER-LOCALCLOUD-JOURNAL-2\n"
 _SNAPSHOT_HEAD = struct.Struct(">Q32s")
 _RECORD_HEAD = struct.Struct(">II")
+log = logging.getLogger(__name__)
 
 
 class Unreadable(Exception):
@@ -128,8 +130,9 @@ def read_journal(path: Path) -> Iterator[bytes]:
         if len(payload) < length:
             return  # torn last record
         if zlib.crc32(payload) != crc:
-            if last:
-                return  # a torn last record whose bytes did not all reach the disk
+            if last:  # a torn last record whose bytes did not all reach the disk (never acknowledged)
+                log.warning("%s: ignoring its last record, torn by a crash during its write", path)
+                return
             raise Unreadable(path, f"damaged record at byte {offset} (its checksum does not match)")
         yield payload
         offset = start + length

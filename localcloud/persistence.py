@@ -132,8 +132,6 @@ def _dumps(obj: Any, store: bodies.BodyStore, refs: set[str]) -> bytes:
 
 
 def _loads(data: bytes | io.BytesIO) -> Any:
-    for kind, reducer in _reducers().items():
-        copyreg.pickle(kind, reducer)
     return pickle.load(data) if isinstance(data, io.BytesIO) else pickle.loads(data)
 
 

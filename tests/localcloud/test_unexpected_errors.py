@@ -6,7 +6,7 @@ import logging
 import pytest
 from werkzeug.test import Client
 
-from localcloud import frontdoor, server
+from localcloud import cloudformation, frontdoor, log_filter, metrics, server
 
 SIGNED_S3 = {"Authorization": "AWS4-HMAC-SHA256 Credential=localcloud/20260101/us-east-1/s3/aws4_request, x"}
 SIGNED_LAMBDA = {
@@ -16,12 +16,18 @@ SIGNED_LAMBDA = {
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
+    from moto.awslambda.models import LambdaFunction
+
+    plain_invoke = LambdaFunction.invoke
     built = server.build("http://127.0.0.1:4566", tmp_path_factory.mktemp("errors"))
     built.store.load()
     built.store.start()
     yield built
     built.runtime.shutdown()
     built.store.close()
+    for patched in (cloudformation, metrics, log_filter):  # the rest of the suite expects plain moto
+        patched.uninstall()
+    LambdaFunction.invoke = plain_invoke
 
 
 def broken(*_args, **_kwargs):
