@@ -30,6 +30,7 @@ EXIT_CODES: list[tuple[type[errors.OperationError], int]] = [
     (errors.PackagingFailed, 10),
     (errors.AwsError, 11),
     (errors.AlreadyRunning, 12),
+    (errors.LocalStateUnreadable, 13),
     (errors.OperationError, 1),
 ]
 INTERNAL_ERROR = 70  # EX_SOFTWARE

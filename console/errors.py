@@ -7,7 +7,8 @@ Pages get a readable error page, API calls and scripts get JSON ``{"error", "mes
   its endpoint is the problem, not the user's request (which may well succeed later).
 - DeployFailed and AwsError are 502: the request was fine, CloudFormation or another AWS service
   failed to carry it out (the body names the resource and the root cause).
-- PackagingFailed and a bare OperationError are 500: something on the console's side failed.
+- PackagingFailed, LocalStateUnreadable and a bare OperationError are 500: something on the console's
+  side failed.
 - Cancelled, StackBusy, StackNeedsAttention and AlreadyRunning are 409: the state of things forbids it now.
 
 Anything that is not an OperationError (a bug) is logged here with its traceback and answered
@@ -44,6 +45,7 @@ STATUSES: list[tuple[type[errors.OperationError], int]] = [
     (errors.PackagingFailed, 500),
     (errors.AwsError, 502),
     (errors.AlreadyRunning, 409),
+    (errors.LocalStateUnreadable, 500),
     (errors.OperationError, 500),
 ]
 

@@ -28,6 +28,8 @@ from urllib.parse import quote, unquote
 from moto.core import DEFAULT_ACCOUNT_ID
 from werkzeug.wrappers import Request, Response
 
+from localcloud import http_conditions
+
 WEBSITE_PREFIX = "/_aws/s3-website/"
 API_PREFIX = "/_aws/execute-api/"
 INTEGRATION_TIMEOUT_S = 29.0
@@ -71,7 +73,10 @@ class FrontDoor:
             return _s3_error(404, "NoSuchBucket", "The specified bucket does not exist", bucket_name)
         if not bucket.website_configuration:
             return _s3_error(404, "NoSuchWebsiteConfiguration", "The bucket has no website configuration")
-        config = _website_config(bucket.website_configuration)
+        try:
+            config = _website_config(bucket.website_configuration)
+        except (ET.ParseError, TypeError, ValueError):  # stored before PUT validated it: never a 500
+            return _s3_error(404, "NoSuchWebsiteConfiguration", "The website configuration is not valid")
         key = unquote(raw_key)
         if key == "" or key.endswith("/"):
             key += config["index"]
@@ -87,13 +92,7 @@ class FrontDoor:
         # The stored system and user metadata (Content-Type, Cache-Control, x-amz-meta-*), as S3 serves it.
         headers = {_header_case(k): str(v) for k, v in {**found.metadata, **found.response_dict}.items()}
         headers.pop("Content-Length", None)
-        if request.headers.get("If-None-Match") == headers.get("ETag"):
-            return Response(status=304, headers=headers)
-        body = b"" if request.method == "HEAD" else found.value
-        response = Response(body, status=200, headers=headers)
-        response.headers["Content-Length"] = str(found.size)
-        response.direct_passthrough = request.method == "HEAD"  # keep the object's length on HEAD
-        return response
+        return http_conditions.respond(request, headers, found, _s3_error)  # Range, If-*, 304/412/206
 
     def _routed(self, config: dict, key: str, status: int) -> Response | None:
         for rule in config["rules"]:

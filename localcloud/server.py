@@ -5,11 +5,16 @@
 Every path is moto's AWS API (use it with any SDK, the AWS CLI, dummy credentials), except
 ``/_aws/s3-website/...`` and ``/_aws/execute-api/...`` (localcloud.frontdoor),
 ``/_aws/cloudfront/...`` (localcloud.cdn) and ``/_localcloud/health``, which says the endpoint is
-this local cloud. Anonymous GETs of objects on the S3 API are decided by the bucket policy, as S3
-decides them (localcloud.anonymous_s3).
+this local cloud (and whether its saves work). Anonymous GETs of objects on the S3 API are decided
+by the bucket policy, as S3 decides them (localcloud.anonymous_s3).
+
+Every write is on disk before it is answered (localcloud.persistence), bad input is refused as
+AWS refuses it (localcloud.request_guard), and an unexpected error is answered in the AWS shape
+of the request, with a request id, and logged with its traceback (never an HTML page).
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -22,6 +27,7 @@ from typing import Any
 
 HEALTH_PATH = "/_localcloud/health"
 SERVICE_NAME = "resizer-localcloud"
+log = logging.getLogger("localcloud")
 
 
 @dataclass
@@ -36,6 +42,7 @@ class LocalCloud:
     saver: Any = None
     cdn: Any = None
     claim: Any = None  # localcloud.ownership.Claim: this process owns data_dir
+    store: Any = None
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -55,19 +62,25 @@ class LocalCloud:
 
 def build(base_url: str, data_dir: Path) -> LocalCloud:
     """Patch moto for fidelity and execution, and build the WSGI app (no socket yet)."""
+    from localcloud import fast_start
+
+    fast_start.import_moto_regions_once()
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from localcloud import (
         anonymous_s3,
+        aws_errors,
         cdn,
         cloudformation,
+        durable_writes,
         frontdoor,
         lambda_runtime,
         log_filter,
         metrics,
         moto_lambda,
         persistence,
+        request_guard,
     )
 
     urls = cloudformation.LocalUrls(base_url)
@@ -102,14 +115,13 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     door = frontdoor.FrontDoor(urls.rewrite, invoke)
     distributions = cdn.Cdn(door.api)
     cdn.install(distributions.cache)  # CreateInvalidation evicts from this cache
-    aws = DomainDispatcherApplication(create_backend_app)
+    aws = DomainDispatcherApplication(_propagating(create_backend_app))
+    store = persistence.Store(data_dir)
     port = int(base_url.rsplit(":", 1)[1])
-    health = json.dumps(
-        {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "data": str(data_dir)}
-        | {"lambda_python": runtime.python.as_dict()}  # what runs the functions (localcloud.interpreter)
-    ).encode()
+    identity = {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "data": str(data_dir)}
+    identity["lambda_python"] = runtime.python.as_dict()  # what runs the functions (localcloud.interpreter)
 
-    def app(environ: dict, start_response: Any) -> Any:
+    def handle(environ: dict, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         served = door.handles(path) or distributions.handles(path)
         anonymous = anonymous_s3.read(environ)
@@ -119,19 +131,84 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             start_response("403 Forbidden", [("Content-Type", "application/json")])
             return [body]
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            persistence.touch()  # something may change: the next periodic save writes it
+            persistence.touch()  # invocations' logs and metrics: the next periodic snapshot writes them
         if path == HEALTH_PATH:
             start_response("200 OK", [("Content-Type", "application/json")])
-            return [health]
+            return [json.dumps({**identity, "state": store.health()}).encode()]
         if door.handles(path):
+            if path.startswith(frontdoor.API_PREFIX):
+                request_guard.read_body(environ, limit=request_guard.API_PAYLOAD_LIMIT)
             return door(environ, start_response)
         if distributions.handles(path):
             return distributions(environ, start_response)
         if anonymous is not None:
             return anonymous(environ, start_response)
-        return aws(environ, start_response)
+        return durable_api(environ, start_response)
 
-    return LocalCloud(base_url, data_dir, app, runtime, cdn=distributions)
+    def durable_api(environ: dict, start_response: Any) -> Any:
+        method = environ.get("REQUEST_METHOD", "GET")
+        body = request_guard.read_body(environ) if method not in ("GET", "HEAD") else b""
+        if aws_errors.service_of(environ) == "s3":
+            problem = request_guard.s3_xml_problem(
+                method, environ.get("QUERY_STRING", ""), environ.get("PATH_INFO", ""), body
+            )
+            if problem:
+                return aws_errors.send(start_response, aws_errors.s3_error(*problem))
+        work = durable_writes.plan(environ, body)
+        if not work.anything:
+            return aws(environ, start_response)
+        answered: list = []
+        result = aws(environ, lambda status, headers, exc_info=None: answered.append((status, headers)))
+        try:
+            chunks = list(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        status, headers = answered[-1]
+        try:
+            durable_writes.persist(store, work, int(status.split()[0]), b"".join(chunks))
+        except persistence.SaveFailed as failed:
+            message = f"the local cloud could not save this write in {data_dir}: {failed}"
+            return aws_errors.send(start_response, aws_errors.internal(environ, message))
+        start_response(status, headers)
+        return chunks
+
+    def app(environ: dict, start_response: Any) -> Any:
+        started: list[bool] = []
+
+        def tracking(status: str, headers: list, exc_info: Any = None) -> Any:
+            started.append(True)
+            return start_response(status, headers, exc_info)
+
+        def again() -> Any:  # WSGI: a second start_response must carry exc_info
+            return sys.exc_info() if started else None
+
+        try:
+            return handle(environ, tracking)
+        except request_guard.BodyTooLarge:
+            answer = (413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}')
+            return aws_errors.send(start_response, answer, close=True, exc_info=again())
+        except request_guard.BodyTimeout:
+            message = "Your socket connection to the server was not read from or written to in time."
+            answer = aws_errors.for_request(environ, 400, "RequestTimeout", message)
+            return aws_errors.send(start_response, answer, close=True, exc_info=again())
+        except Exception as exc:
+            log.exception("error on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            message = f"We encountered an internal error ({type(exc).__name__}). Please try again."
+            answer = aws_errors.internal(environ, message)
+            return aws_errors.send(start_response, answer, close=True, exc_info=again())
+
+    return LocalCloud(base_url, data_dir, app, runtime, cdn=distributions, store=store)
+
+
+def _propagating(factory: Any) -> Any:
+    """moto's Flask apps, raising unexpected errors to the server (instead of an HTML 500 page)."""
+
+    def create(service: Any) -> Any:
+        backend_app = factory(service)
+        backend_app.config["PROPAGATE_EXCEPTIONS"] = True
+        return backend_app
+
+    return create
 
 
 def refused(environ: dict, *, api: bool) -> str:
@@ -143,10 +220,11 @@ def refused(environ: dict, *, api: bool) -> str:
     so a web page cannot forge a form POST into a bucket (the website and API stage paths stay
     public, as on AWS).
     """
-    host = environ.get("HTTP_HOST", "127.0.0.1").lower()
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if name not in ("127.0.0.1", "localhost", "[::1]") and not name.endswith(".localhost"):
-        return f"the local cloud only answers requests for 127.0.0.1 or localhost, not {host}"
+    from localcloud.request_guard import loopback_host
+
+    host = environ.get("HTTP_HOST", "127.0.0.1")
+    if loopback_host(host) is None:
+        return f"the local cloud only answers requests for 127.0.0.1 or localhost, not {host!r}"
     if api and environ.get("HTTP_ORIGIN"):
         return "the local cloud's AWS API does not take requests from web pages"
     signed = environ.get("HTTP_AUTHORIZATION") or "X-Amz-Signature=" in environ.get("QUERY_STRING", "")
@@ -161,44 +239,64 @@ def start(
     data_dir: Path | None = None,
     *,
     verbose: bool = False,
+    restore_previous: bool = False,
     claim: Any = None,
 ) -> LocalCloud:
-    """Own the data folder (ownership.Owned if another process does), build and bind; the caller
-    runs serve_forever (or starts a thread)."""
-    from werkzeug.serving import make_server
+    """Own the data folder (ownership.Owned if another process does), load the saved state, build
+    and bind; the caller runs serve_forever (or starts a thread).
 
-    from localcloud import ownership, persistence, ports
+    persistence.StateUnreadable when the saved state cannot be trusted (nothing is bound then).
+    """
+    from localcloud import http_server, ownership, persistence, ports
 
     data_dir = (data_dir or Path(".resizer/local")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
     claim = claim or ownership.claim(data_dir, port)
     try:
         cloud = build(f"http://{host}:{port}", data_dir)
-        cloud.server = make_server(host, port, cloud.app, threaded=True)
+        try:
+            cloud.store.load(restore_previous=restore_previous)
+            ports.follow(cloud.base_url)  # URLs stored by a run on another port now name this one
+            with contextlib.suppress(persistence.SaveFailed):  # logged; health and each write say so
+                cloud.store.start()  # a first snapshot: compacts the journals
+            cloud.server = http_server.make_server(host, port, cloud.app)
+        except BaseException:
+            cloud.runtime.shutdown()
+            raise
     except BaseException:
         claim.release()
         raise
     cloud.claim = claim
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
-    persistence.load(data_dir)
-    ports.follow(cloud.base_url)  # URLs stored by a run on another port now name this one
-    cloud.saver = persistence.Saver(data_dir).start()
+    cloud.saver = persistence.Saver(cloud.store).start()
     return cloud
 
 
 def main(argv: list[str] | None = None) -> int:
+    from localcloud import persistence
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--data", type=Path, default=Path(".resizer/local"))
+    parser.add_argument(
+        "--restore-previous",
+        action="store_true",
+        help="start from the last readable saved generation when the newest one is damaged",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from localcloud import ownership
 
     try:
-        cloud = start(args.host, args.port, args.data, verbose=True)
+        cloud = start(args.host, args.port, args.data, verbose=True, restore_previous=args.restore_previous)
     except ownership.Owned as owned:
         print(f"cannot start: {owned}", file=sys.stderr)
         return 12
+    except persistence.StateUnreadable as unreadable:
+        print(f"cannot start: {unreadable}", file=sys.stderr)
+        return persistence.EXIT_UNREADABLE
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -131,6 +131,21 @@ def probe_local_cloud(endpoint_url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def local_cloud_saving_problem(endpoint_url: str, timeout: float = 1.0) -> str:
+    """Why the local cloud at endpoint_url cannot save its state ('' when it can, or is not one)."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(endpoint_url.rstrip("/") + LOCAL_CLOUD_HEALTH, timeout=timeout) as reply:
+            state = json.loads(reply.read()).get("state") or {}
+    except (OSError, ValueError, AttributeError):
+        return ""
+    if state.get("saving") == "failing":
+        return f"{state.get('error', 'unknown error')} (since {state.get('since', '?')})"
+    return ""
+
+
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 _BAD_CREDENTIALS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException"}
 

@@ -14,6 +14,10 @@ class OperationError(Exception):
         self.hint = hint
 
 
+class LocalStateUnreadable(OperationError):
+    """The local cloud's saved state is damaged: it was not loaded and not overwritten."""
+
+
 class ConfigError(OperationError):
     """resizer.toml, an environment variable or a flag is invalid."""
 

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from operations import deploy, stack
 from operations.aws import LOCAL_REGION, Clients, Target, translated
 from operations.config import Settings
-from operations.errors import AlreadyRunning, OperationError
+from operations.errors import AlreadyRunning, LocalStateUnreadable, OperationError
 
 DEFAULT_DATA_DIR = Path(".resizer/local")
 SAMPLE_KEY = "sample.jpg"
@@ -72,9 +72,16 @@ class Handle:
         self._thread.join(timeout=10)
 
 
-def start(port: int = 4566, data_dir: Path = DEFAULT_DATA_DIR, *, reset: bool = False) -> Handle:
-    """Start the local cloud on 127.0.0.1:port; AlreadyRunning if one owns data_dir or answers there."""
-    from localcloud import ownership, server
+def start(
+    port: int = 4566,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    *,
+    reset: bool = False,
+    restore_previous: bool = False,
+) -> Handle:
+    """Start the local cloud on 127.0.0.1:port; AlreadyRunning if one owns data_dir or answers there,
+    LocalStateUnreadable if its saved state cannot be trusted."""
+    from localcloud import ownership, persistence, server
 
     endpoint = f"http://127.0.0.1:{port}"
     try:
@@ -96,7 +103,12 @@ def start(port: int = 4566, data_dir: Path = DEFAULT_DATA_DIR, *, reset: bool = 
             )
         if reset:
             ownership.empty(claim.data_dir)
-        return Handle(server.start("127.0.0.1", port, data_dir, claim=claim))
+        return Handle(
+            server.start("127.0.0.1", port, data_dir, claim=claim, restore_previous=restore_previous)
+        )
+    except persistence.StateUnreadable as unreadable:
+        claim.release()
+        raise LocalStateUnreadable(str(unreadable)) from None
     except OSError as exc:
         claim.release()
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):

@@ -4,6 +4,7 @@ from cli import context, render
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import status as status_op
+from operations.aws import local_cloud_saving_problem
 
 
 @handles_errors
@@ -17,7 +18,10 @@ def status(
     Examples: resizer status · resizer status --output json | jq .outputs.WebsiteUrl
     """
     settings = context.settings(options)
-    result = status_op.status(context.clients(settings), settings.target.stack)
+    clients = context.clients(settings)
+    result = status_op.status(clients, settings.target.stack)
+    if clients.endpoint_url and (problem := local_cloud_saving_problem(clients.endpoint_url)):
+        render.error(f"the local cloud cannot save its state: {problem}", "free space or fix the data folder")
     if options.json:
         render.emit_json(result)
         return

@@ -29,6 +29,10 @@ def up(
         Path, typer.Option(help="Where the local cloud keeps its state.")
     ] = local.DEFAULT_DATA_DIR,
     reset: Annotated[bool, typer.Option("--reset", help="Start from an empty local cloud.")] = False,
+    restore_previous: Annotated[
+        bool,
+        typer.Option("--restore-previous", help="Start from the last readable saved state."),
+    ] = False,
     console_port: Annotated[
         int, typer.Option(envvar="RESIZER_CONSOLE_PORT", help="Port of the web console next to it.")
     ] = 8080,
@@ -41,7 +45,8 @@ def up(
     Examples: resizer up · resizer up --reset · RESIZER_LOCAL_PORT=4600 resizer up
     """
     signal.signal(signal.SIGTERM, _interrupt)  # stop (and save) on SIGTERM as on Ctrl-C
-    handle = local.start(port, data, reset=reset)  # AlreadyRunning (exit 12) names the running one
+    # AlreadyRunning (exit 12) names the running one; LocalStateUnreadable (exit 13) names the file
+    handle = local.start(port, data, reset=reset, restore_previous=restore_previous)
     console = None
     try:
         render.out.print(f"Local cloud listening on [bold]{handle.endpoint_url}[/] (state in {data})")

@@ -21,6 +21,7 @@ from moto.logs.utils import EventMessageFilter
 from localcloud import (
     cfn_resources,
     cloudformation,
+    journal,
     lambda_runtime,
     log_filter,
     metrics,
@@ -288,9 +289,13 @@ def test_describe_stacks_shows_stars_for_the_signing_key(aws) -> None:
 # --- the saved state --------------------------------------------------------------------------------
 
 
-def test_a_state_saved_by_another_moto_is_not_loaded(tmp_path, caplog) -> None:
+def test_a_state_saved_by_another_moto_is_refused_not_loaded(tmp_path) -> None:
     assert f"moto {patching.moto_version()}" in persistence.FORMAT
-    older = {"format": "1 (moto 5.0.0)", "services": {"s3": {"unpicklable by this moto": True}}}
-    (tmp_path / persistence.STATE_FILE).write_bytes(pickle.dumps(older))
-    assert persistence.load(tmp_path) is False
-    assert "saved as 1 (moto 5.0.0)" in caplog.text
+    older = {"format": "2 (moto 5.0.0)", "services": {"s3": {"unpicklable by this moto": True}}}
+    state = tmp_path / persistence.STATE_DIR
+    state.mkdir()
+    journal.write_snapshot(state / "snapshot-1.bin", pickle.dumps([]) + pickle.dumps(older))
+    with pytest.raises(persistence.StateUnreadable) as refused:
+        persistence.Store(tmp_path).load()
+    assert "2 (moto 5.0.0)" in str(refused.value) and persistence.FORMAT in str(refused.value)
+    assert (state / "snapshot-1.bin").is_file(), "the saved state is kept, never replaced"

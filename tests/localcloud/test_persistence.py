@@ -1,42 +1,239 @@
-"""The local cloud's state saver: writes only after a change, and a save round-trips moto's state."""
+"""The local cloud's store: journaled object writes and snapshots round-trip moto's state; damaged
+or unreadable saved state is refused (never replaced), and a save that fails says so."""
+
+import errno
+import pickle
 
 import boto3
+import pytest
 from moto import mock_aws
 
-from localcloud import persistence
+from localcloud import bodies, journal, persistence
 
 
-def test_the_saver_writes_only_when_something_changed(tmp_path, monkeypatch):
-    saves = []
-    monkeypatch.setattr(persistence, "save", lambda data_dir: saves.append(data_dir))
-    saver = persistence.Saver(tmp_path, interval=3600)
-    saver._save_if_changed()
-    assert saves == [], "nothing changed since start"
-    persistence.touch()
-    saver._save_if_changed()
-    saver._save_if_changed()
-    assert saves == [tmp_path], "one change, one save"
-    saver.stop()
-    assert saves == [tmp_path], "stop saves only if something changed since"
-
-
-def test_save_then_load_restores_buckets_objects_and_functions(tmp_path, monkeypatch):
+@pytest.fixture
+def aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="kept-bucket")
-        s3.put_object(Bucket="kept-bucket", Key="photo.jpg", Body=b"pixels", CacheControl="max-age=1")
-        persistence.save(tmp_path)
-        s3.delete_object(Bucket="kept-bucket", Key="photo.jpg")
-        s3.put_object(Bucket="kept-bucket", Key="later.jpg", Body=b"later")
-        assert persistence.load(tmp_path)
-        kept = s3.get_object(Bucket="kept-bucket", Key="photo.jpg")
-        assert kept["Body"].read() == b"pixels" and kept["CacheControl"] == "max-age=1"
-        assert [o["Key"] for o in s3.list_objects_v2(Bucket="kept-bucket")["Contents"]] == ["photo.jpg"]
+        yield boto3.client("s3")
 
 
-def test_an_unreadable_state_file_is_ignored(tmp_path):
-    (tmp_path / persistence.STATE_FILE).write_bytes(b"not a pickle")
-    assert persistence.load(tmp_path) is False
+def _restart(data_dir, **load):
+    """What a new process sees: moto emptied, then the store loaded from disk."""
+    from moto.backends import get_backend
+
+    for name in persistence.SERVICES:
+        get_backend(name).reset()
+    store = persistence.Store(data_dir)
+    store.load(**load)
+    return store
+
+
+def test_journaled_writes_and_snapshots_survive_a_restart(tmp_path, aws):
+    store = persistence.Store(tmp_path)
+    store.load()
+    store.start()
+    aws.create_bucket(Bucket="kept-bucket")
+    store.checkpoint()  # a bucket-level write takes a snapshot
+    aws.put_object(Bucket="kept-bucket", Key="photo.jpg", Body=b"pixels", CacheControl="max-age=1")
+    aws.put_object(Bucket="kept-bucket", Key="gone.jpg", Body=b"soon deleted")
+    aws.put_object_tagging(
+        Bucket="kept-bucket", Key="photo.jpg", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}
+    )
+    store.record_s3([("key", "kept-bucket", "photo.jpg"), ("key", "kept-bucket", "gone.jpg")])
+    aws.delete_object(Bucket="kept-bucket", Key="gone.jpg")
+    store.record_s3([("key", "kept-bucket", "gone.jpg")])
+    aws.put_object(Bucket="kept-bucket", Key="never-journaled.jpg", Body=b"x")  # no record: not kept
+    store.close()
+
+    _restart(tmp_path)
+    kept = aws.get_object(Bucket="kept-bucket", Key="photo.jpg")
+    assert kept["Body"].read() == b"pixels" and kept["CacheControl"] == "max-age=1"
+    assert [o["Key"] for o in aws.list_objects_v2(Bucket="kept-bucket")["Contents"]] == ["photo.jpg"]
+    assert aws.get_object_tagging(Bucket="kept-bucket", Key="photo.jpg")["TagSet"] == [
+        {"Key": "k", "Value": "v"}
+    ]
+
+
+def test_bodies_live_in_files_not_in_the_snapshot(tmp_path, aws):
+    store = persistence.Store(tmp_path)
+    store.load()
+    aws.create_bucket(Bucket="big-bucket")
+    for index in range(5):
+        aws.put_object(Bucket="big-bucket", Key=f"k{index}", Body=bytes([index]) * 1_000_000)
+    store.start()
+    snapshot = max((tmp_path / "state").glob("snapshot-*.bin"), key=lambda p: p.stat().st_mtime)
+    assert snapshot.stat().st_size < 200_000, "5 MB of bodies, a small snapshot"
+    assert len(list((tmp_path / "objects").rglob("*"))) >= 5
+    from moto.s3.models import s3_backends
+
+    key = s3_backends["123456789012"]["aws"].buckets["big-bucket"].keys["k3"]
+    assert isinstance(key._value_buffer, bodies.DiskBody), "the body is read from its file"
+    _restart(tmp_path)
+    assert aws.get_object(Bucket="big-bucket", Key="k3")["Body"].read() == bytes([3]) * 1_000_000
+
+
+def test_old_generations_and_unreferenced_bodies_are_collected(tmp_path, aws):
+    store = persistence.Store(tmp_path)
+    store.load()
+    store.start()
+    aws.create_bucket(Bucket="churn-bucket")
+    for round_ in range(4):
+        aws.put_object(Bucket="churn-bucket", Key="same", Body=bytes([round_]) * 1000)
+        store.record_s3([("key", "churn-bucket", "same")])
+        store.checkpoint()
+    snapshots = sorted(p.name for p in (tmp_path / "state").glob("snapshot-*.bin"))
+    assert len(snapshots) == 2, snapshots
+    # bodies referenced by the two kept generations (and their journals) only, older ones collected
+    assert len(list((tmp_path / "objects").rglob("*/*"))) <= 3
+
+
+def _two_generations(tmp_path, aws):
+    store = persistence.Store(tmp_path)
+    store.load()
+    aws.create_bucket(Bucket="gen-bucket")
+    aws.put_object(Bucket="gen-bucket", Key="first", Body=b"1")
+    store.start()
+    aws.put_object(Bucket="gen-bucket", Key="second", Body=b"2")
+    store.record_s3([("key", "gen-bucket", "second")])
+    store.checkpoint()
+    aws.put_object(Bucket="gen-bucket", Key="third", Body=b"3")
+    store.record_s3([("key", "gen-bucket", "third")])
+    store.close()
+    return max((tmp_path / "state").glob("snapshot-*.bin"), key=lambda p: int(p.stem.split("-")[1]))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "bitflip"])
+def test_a_damaged_snapshot_is_refused_naming_it_then_the_previous_generation_restores_everything(
+    tmp_path, aws, damage
+):
+    newest = _two_generations(tmp_path, aws)
+    data = bytearray(newest.read_bytes())
+    if damage == "truncate":
+        newest.write_bytes(bytes(data[: len(data) // 2]))
+    else:
+        data[len(data) // 2] ^= 0x20
+        newest.write_bytes(bytes(data))
+    before = sorted(p.name for p in (tmp_path / "state").iterdir())
+    with pytest.raises(persistence.StateUnreadable) as refused:
+        _restart(tmp_path)
+    assert str(newest) in str(refused.value) and "--restore-previous" in str(refused.value)
+    assert "--reset" in str(refused.value) and refused.value.can_restore
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == before, "nothing overwritten"
+
+    store = _restart(tmp_path, restore_previous=True)
+    store.start()
+    keys = [o["Key"] for o in aws.list_objects_v2(Bucket="gen-bucket")["Contents"]]
+    assert keys == ["first", "second", "third"], "the previous snapshot and both journals: nothing lost"
+    assert list((tmp_path / "state").glob("*.unreadable-*")), "the damaged file is kept aside"
+
+
+def test_a_damaged_journal_record_is_refused(tmp_path, aws):
+    _two_generations(tmp_path, aws)
+    newest_journal = max((tmp_path / "state").glob("journal-*.log"), key=lambda p: int(p.stem.split("-")[1]))
+    data = bytearray(newest_journal.read_bytes())
+    data += data[len(journal.JOURNAL_MAGIC) :]  # the record twice, then damage the first one
+    data[len(journal.JOURNAL_MAGIC) + 12] ^= 0xFF
+    newest_journal.write_bytes(bytes(data))
+    with pytest.raises(persistence.StateUnreadable) as refused:
+        _restart(tmp_path)
+    assert str(newest_journal) in str(refused.value)
+
+
+def test_a_torn_last_journal_record_was_never_acknowledged_and_is_skipped(tmp_path, aws):
+    _two_generations(tmp_path, aws)
+    newest_journal = max((tmp_path / "state").glob("journal-*.log"), key=lambda p: int(p.stem.split("-")[1]))
+    with open(newest_journal, "ab") as out:
+        out.write(b"\x00\x00\x10\x00garbage")  # a crash in the middle of an append
+    _restart(tmp_path)
+    assert len(aws.list_objects_v2(Bucket="gen-bucket")["Contents"]) == 3
+
+
+@pytest.mark.parametrize("content", [b"", b"\x80\x05garbage", pickle.dumps({"format": 1})[:-3], b"\xff" * 64])
+def test_an_unreadable_legacy_state_file_is_refused_not_replaced(tmp_path, aws, content):
+    legacy = tmp_path / persistence.LEGACY_STATE_FILE
+    legacy.write_bytes(content)
+    with pytest.raises(persistence.StateUnreadable) as refused:
+        _restart(tmp_path)
+    assert str(legacy) in str(refused.value) and "--reset" in str(refused.value)
+    assert legacy.read_bytes() == content
+
+
+def test_a_legacy_state_file_is_converted(tmp_path, aws):
+    from moto.backends import get_backend
+
+    aws.create_bucket(Bucket="legacy-bucket")
+    aws.put_object(Bucket="legacy-bucket", Key="old.jpg", Body=b"old")
+    state = {"format": 1, "services": {name: get_backend(name) for name in persistence.SERVICES}}
+    import copyreg
+
+    for kind, reducer in persistence._reducers().items():
+        copyreg.pickle(kind, reducer)
+    (tmp_path / persistence.LEGACY_STATE_FILE).write_bytes(pickle.dumps(state))
+    store = _restart(tmp_path)
+    store.start()
+    assert (tmp_path / "state.pickle.migrated").exists() and not (tmp_path / "state.pickle").exists()
+    _restart(tmp_path)
+    assert aws.get_object(Bucket="legacy-bucket", Key="old.jpg")["Body"].read() == b"old"
+
+
+def test_a_write_that_cannot_be_saved_fails_and_health_says_why_until_a_save_succeeds(
+    tmp_path, aws, monkeypatch
+):
+    store = persistence.Store(tmp_path)
+    store.load()
+    store.start()
+    aws.create_bucket(Bucket="full-bucket")
+    aws.put_object(Bucket="full-bucket", Key="k", Body=b"data")
+    real_write = bodies.BodyStore.write
+
+    def disk_full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.root))
+
+    monkeypatch.setattr(bodies.BodyStore, "write", disk_full)
+    with pytest.raises(persistence.SaveFailed, match="No space left on device"):
+        store.record_s3([("key", "full-bucket", "k")])
+    health = store.health()
+    assert health["saving"] == "failing" and "No space left" in health["error"]
+    monkeypatch.setattr(bodies.BodyStore, "write", real_write)
+    saver = persistence.Saver(store, interval=3600)
+    saver._save_if_changed()  # the failure marked the state changed: the next round saves it
+    assert store.health()["saving"] == "ok"
+    saver.stop()
+    _restart(tmp_path)
+    assert aws.get_object(Bucket="full-bucket", Key="k")["Body"].read() == b"data"
+
+
+def test_the_saver_snapshots_only_when_something_changed(tmp_path, monkeypatch):
+    store = persistence.Store(tmp_path)
+    taken = []
+    monkeypatch.setattr(
+        store, "checkpoint", lambda: (taken.append(1), setattr(store, "saved_version", persistence._version))
+    )
+    saver = persistence.Saver(store, interval=3600)
+    saver._save_if_changed()
+    assert taken == [], "nothing changed since start"
+    persistence.touch()
+    saver._save_if_changed()
+    saver._save_if_changed()
+    assert taken == [1], "one change, one snapshot"
+
+
+def test_a_failed_journal_append_leaves_no_half_record(tmp_path, monkeypatch):
+    writer = journal.JournalWriter(tmp_path / "journal-1.log")
+    writer.append(b"first")
+    size = (tmp_path / "journal-1.log").stat().st_size
+
+    def full(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal.os, "fdatasync", full)
+    with pytest.raises(OSError):
+        writer.append(b"lost")
+    assert (tmp_path / "journal-1.log").stat().st_size == size
+    monkeypatch.undo()
+    writer.append(b"third")
+    writer.close()
+    assert list(journal.read_journal(tmp_path / "journal-1.log")) == [b"first", b"third"]

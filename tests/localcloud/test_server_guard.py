@@ -38,3 +38,16 @@ def test_loopback_names_are_served(host):
 
 def test_the_public_paths_need_no_signature():
     assert refused(environ(origin="http://127.0.0.1:8080"), api=False) == ""
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1:4633@evil.com", "127.0.0.1@evil.com", "localhost:80:90", "127.0.0.1:999999", "a..localhost"],
+)
+def test_a_host_header_is_parsed_not_prefix_matched(host):
+    assert "only answers" in refused({"HTTP_HOST": host, "QUERY_STRING": ""}, api=False)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:4633", "LOCALHOST", "[::1]:4566", "bucket.s3.localhost:4566"])
+def test_loopback_hosts_with_ports_are_served(host):
+    assert refused({"HTTP_HOST": host, "QUERY_STRING": ""}, api=False) == ""

@@ -1,0 +1,147 @@
+"""Object bodies as files in the data folder: written once, fsynced, read back lazily.
+
+moto keeps an S3 object's bytes in a SpooledTemporaryFile (``FakeKey._value_buffer``), in memory
+below 5 MB. ``externalize`` writes those bytes to ``objects/ab/<name>`` and swaps the buffer for a
+``DiskBody``, a read-only stand-in that opens the file on each read, so a stored object costs no
+memory and the metadata that refers to it stays small. A body file is never rewritten: a new
+version of an object gets a new file, and files no state refers to are collected after a save.
+"""
+
+import os
+import threading
+import uuid
+import zlib
+from pathlib import Path
+
+OBJECTS_DIR = "objects"
+
+
+class BodyUnreadable(OSError):
+    """A body file is missing or does not hold what was written."""
+
+
+class DiskBody:
+    """The file-like part of a SpooledTemporaryFile that moto uses (seek, read, tell), read-only."""
+
+    def __init__(self, path: Path, size: int, crc: int) -> None:
+        self.path = path
+        self.size = size
+        self.crc = crc
+        self._position = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._position, 2: self.size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            with open(self.path, "rb") as body:
+                if self._position == 0 and (size < 0 or size >= self.size):
+                    data = body.read()
+                    self._check(data)
+                else:
+                    body.seek(self._position)
+                    data = body.read(size if size >= 0 else -1)
+        except FileNotFoundError:
+            raise BodyUnreadable(f"object body {self.path} is missing") from None
+        self._position += len(data)
+        return data
+
+    def _check(self, data: bytes) -> None:
+        if len(data) != self.size or zlib.crc32(data) != self.crc:
+            raise BodyUnreadable(f"object body {self.path} is damaged (size or checksum differs)")
+
+    def write(self, _data: bytes) -> int:
+        raise OSError("a stored object body is read-only")
+
+    def truncate(self, _size: int | None = None) -> int:
+        raise OSError("a stored object body is read-only")
+
+    def close(self) -> None:
+        """moto disposes of replaced keys; the file stays until no saved state refers to it."""
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
+class BodyStore:
+    """Writes bodies under data_dir/objects and lists them for garbage collection."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / OBJECTS_DIR
+        self._made: set[str] = set()
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> DiskBody:
+        """Write data to a new file, fsync it and its folder; the DiskBody that reads it."""
+        name = uuid.uuid4().hex
+        folder = self.root / name[:2]
+        if name[:2] not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            with self._lock:
+                self._made.add(name[:2])
+        path = folder / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        _fsync_dir(folder)
+        return DiskBody(path, len(data), zlib.crc32(data))
+
+    def externalize(self, key: object) -> DiskBody:
+        """Put a moto FakeKey's body on disk (once) and make the key read it from there."""
+        buffer = key._value_buffer  # type: ignore[attr-defined]
+        if isinstance(buffer, DiskBody):
+            return buffer
+        with key.lock:  # type: ignore[attr-defined]
+            buffer.seek(0)
+            data = buffer.read()
+        body = self.write(data)
+        with key.lock:  # type: ignore[attr-defined]
+            key._value_buffer = body  # type: ignore[attr-defined]
+        buffer.close()
+        return body
+
+    def body(self, name: str, size: int, crc: int) -> DiskBody:
+        return DiskBody(self.root / name[:2] / name, size, crc)
+
+    def collect(self, live: set[str], older_than: float) -> int:
+        """Delete body files no state refers to (written before older_than); how many went."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for folder in self.root.iterdir():
+            for path in folder.iterdir() if folder.is_dir() else []:
+                if path.name in live:
+                    continue
+                try:
+                    if path.stat().st_mtime < older_than:
+                        path.unlink()
+                        removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
