@@ -190,6 +190,19 @@ def _patch_backend() -> None:
             *args,
             **kwargs,
         )
+        change_set = self.change_sets[change_set_id]
+        if (
+            change_set_type == "UPDATE"
+            and existing is not None
+            and change_set.status != "FAILED"
+            and existing.has_template(template)
+            and not cfn_engine.changed_parameters(existing, existing.template_dict, parameters)
+        ):  # AWS compares the values (moto compared UsePreviousValue's typed values with strings)
+            change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+            change_set.status_reason = (
+                "The submitted information didn't contain changes. Submit different information to "
+                "create a change set."
+            )
         if change_set_type == "CREATE" and existing is not None:
             self.stacks.pop(stack_id, None)
             change_set = self.change_sets[change_set_id]

@@ -1,10 +1,18 @@
-"""Deploy: lint the template, package and publish the function, plan a change set, execute it.
+"""Deploy: lint the template, package the function, plan a change set, then publish and execute it.
 
-``plan`` does everything up to a reviewed change set (or finds there is nothing to change);
-``execute`` runs it and yields stack events until the stack settles, raising DeployFailed with
-the root cause when it does not; ``discard`` drops a plan the user declined.
+``plan`` does everything up to a reviewed change set (or finds there is nothing to change); it
+uploads nothing. ``execute`` publishes the zip (only now, once the user said yes), runs the
+change set and yields stack events until the stack settles, raising DeployFailed with the root
+cause when it does not; ``discard`` drops a plan the user declined.
+
+On an UPDATE every parameter not given keeps the stack's value (``UsePreviousValue``). The
+stack carries a tag with the digest of what was deployed (template, effective parameters, code
+sources, platform): when a new deploy's digest matches, ``plan`` returns at once, skipping the
+lint, the build and the change set.
 """
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,13 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from operations import package, stack, template
+from operations import parameters as params
 from operations.aws import Clients, translated
 from operations.config import Settings
-from operations.errors import StackBusy, StackNeedsAttention, TemplateInvalid
+from operations.errors import ConfigError, StackBusy, StackNeedsAttention, TemplateInvalid
 
 # Set by deploy itself, never by the user.
 TOOL_PARAMETERS = {"ArtifactBucket", "ArtifactKey"}
+STACK_TAG = "resizer:stack"
+DIGEST_TAG = "resizer:deployed"  # sha256 of what the last deploy through a change set sent
+SECRETS_TAG = "resizer:noecho"  # Name=fingerprint;... of the NoEcho values (see parameters.fingerprint)
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+_FAST_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
 
 @dataclass(frozen=True)
@@ -40,12 +53,19 @@ class Plan:
     change_set_type: str  # CREATE or UPDATE
     change_set_id: str | None
     changes: list[Change] = field(default_factory=list)
-    parameters: dict[str, str] = field(default_factory=dict)
-    artifact: package.Published | None = None
+    parameters: dict[str, str] = field(default_factory=dict)  # the values the stack will have; NoEcho: ****
+    artifact: package.Published | None = None  # present=False: uploaded when the plan is executed
+    parameter_changes: list[params.ParameterChange] = field(default_factory=list)
+    skipped: str = ""  # why no change set was made, when the recorded digest matched
+    previous_artifact: tuple[str, str] | None = None  # the zip the stack ran before, to mark superseded
 
     @property
     def no_changes(self) -> bool:
         return self.change_set_id is None
+
+    @property
+    def changed_parameters(self) -> list[params.ParameterChange]:
+        return [p for p in self.parameter_changes if p.changed is not False]
 
 
 @translated
@@ -56,39 +76,119 @@ def plan(
     platform: str | None = None,
     template_path: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    force: bool = False,
 ) -> Plan:
-    """Lint, package, publish and create the change set; a Plan with no change set if up to date."""
+    """Validate, then (unless the recorded digest matches) lint, build and create the change set."""
     body = template.read(template_path)
-    template.lint(body, clients.region)
-    template.check_parameters(body, settings.parameters, TOOL_PARAMETERS)
+    declared = template.parameters(body)
+    given = {k: str(v) for k, v in settings.parameters.items()}
+    params.validate(declared, given, TOOL_PARAMETERS)  # before any AWS call
+    if platform is not None and platform not in package.PLATFORMS:
+        known = ", ".join(package.PLATFORMS)
+        raise ConfigError(f"unknown platform {platform!r}", hint=f"use one of: {known}")
     cfn = clients.client("cloudformation")
     name = settings.target.stack
-    change_set_type = _change_set_type(cfn, name)
-    defaults = template.parameters(body)
-    architecture = settings.parameters.get("Architecture") or defaults["Architecture"]["Default"]
-    platform = platform or ("local" if clients.is_local_cloud() else architecture)
-    published = package.publish(clients, package.build(platform))
-    values = {**settings.parameters, "ArtifactBucket": published.bucket, "ArtifactKey": published.key}
+    found = stack.describe(cfn, name)
+    change_set_type = _change_set_type(found, name)
+    current = _current_parameters(found) if change_set_type == "UPDATE" else None
+    tags = {t["Key"]: t["Value"] for t in (found or {}).get("Tags", [])}
+    architecture = given.get("Architecture") or (current or {}).get("Architecture")
+    architecture = architecture or str(declared["Architecture"]["Default"])
+    platform = _platform(clients, platform, architecture, name)
+    recorded = _recorded_fingerprints(tags.get(SECRETS_TAG, ""))
+    salt = f"{clients.region}:{name}"
+    resolved = params.resolve(declared, given, current, set_by_tool={}, recorded=recorded, salt=salt)
+    digest = _digest(body, resolved, package.source_digest(platform), platform)
+    if (
+        not force
+        and found
+        and found["StackStatus"] in _FAST_STATUSES
+        and tags.get(DIGEST_TAG) == digest
+        and all(c.changed is False for c in resolved.changes)
+    ):
+        shown = {k: v for k, v in resolved.effective.items() if k not in TOOL_PARAMETERS}
+        reason = "the template, the parameters and the code are those of the last deploy"
+        return Plan(name, change_set_type, None, [], shown, None, resolved.changes, skipped=reason)
+    template.lint(body, clients.region)
+    staged = package.stage(clients, package.build(platform))
+    resolved = params.resolve(
+        declared,
+        given,
+        current,
+        set_by_tool={"ArtifactBucket": staged.bucket, "ArtifactKey": staged.key},
+        recorded=recorded,
+        salt=salt,
+    )
+    new_tags = {STACK_TAG: name, DIGEST_TAG: digest}
+    if resolved.fingerprints:
+        new_tags[SECRETS_TAG] = ";".join(f"{k}={v}" for k, v in sorted(resolved.fingerprints.items()))
     created = cfn.create_change_set(
         StackName=name,
         TemplateBody=body,
         ChangeSetName=f"resizer-{datetime.now(UTC):%Y%m%d-%H%M%S}",
         ChangeSetType=change_set_type,
-        Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in sorted(values.items())],
+        Parameters=resolved.api,
         Capabilities=["CAPABILITY_IAM"],
         Description="resizer deploy",
-        Tags=[{"Key": "resizer:stack", "Value": name}],
+        Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()],
     )
     described = _wait_for_change_set(cfn, created["Id"], sleep)
-    shown = {k: v for k, v in values.items() if not defaults.get(k, {}).get("NoEcho")}
+    shown = dict(resolved.effective)
+    previous = None
+    if current and current.get("ArtifactKey") and current.get("ArtifactKey") != staged.key:
+        previous = (current.get("ArtifactBucket", staged.bucket), current["ArtifactKey"])
+    result = Plan(name, change_set_type, created["Id"], [], shown, staged, resolved.changes, "", previous)
     if described["Status"] == "FAILED":
         reason = described.get("StatusReason", "")
         if any(marker in reason for marker in _NO_CHANGES):
             cfn.delete_change_set(ChangeSetName=created["Id"])
-            return Plan(name, change_set_type, None, [], shown, published)
-        discard(clients, Plan(name, change_set_type, created["Id"]))  # no empty stack left behind
+            return Plan(name, change_set_type, None, [], shown, staged, resolved.changes)
+        discard(clients, result)  # no empty stack left behind
         raise TemplateInvalid(f"CloudFormation refused the change set: {reason}", [reason])
-    return Plan(name, change_set_type, created["Id"], _changes(cfn, described), shown, published)
+    return Plan(
+        name,
+        change_set_type,
+        created["Id"],
+        _changes(cfn, described),
+        shown,
+        staged,
+        resolved.changes,
+        "",
+        previous,
+    )
+
+
+def _current_parameters(found: dict | None) -> dict[str, str]:
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in (found or {}).get("Parameters", [])}
+
+
+def _recorded_fingerprints(tag: str) -> dict[str, str]:
+    pairs = (item.partition("=") for item in tag.split(";") if item)
+    return {k: v for k, sep, v in pairs if sep}
+
+
+def _digest(body: str, resolved: params.Resolved, code: str, platform: str) -> str:
+    effective = {k: v for k, v in resolved.effective.items() if k not in TOOL_PARAMETERS}
+    record = {
+        "template": template.digest(body),
+        "parameters": effective,
+        "noecho": resolved.fingerprints,
+        "code": code,
+        "platform": platform,
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def _platform(clients: Clients, platform: str | None, architecture: str, name: str) -> str:
+    """The platform to build for: the stack's architecture on AWS (any other is refused)."""
+    if clients.is_local_cloud():
+        return platform or "local"
+    if platform and platform != architecture:
+        raise ConfigError(
+            f"stack {name} runs on {architecture}: a zip built for {platform} would not import on Lambda",
+            hint=f"drop --platform, or change the stack's architecture with -p Architecture={platform}",
+        )
+    return architecture
 
 
 @translated
@@ -103,16 +203,23 @@ def execute(
     if planned.no_changes:
         return
     cfn = clients.client("cloudformation")
+    if planned.artifact is not None:  # the code goes up only now, once the plan was accepted
+        package.publish(clients, planned.artifact.artifact)
     after = stack.newest_event_id(cfn, planned.stack)
     cfn.execute_change_set(ChangeSetName=planned.change_set_id)
     stack_id = stack.require(cfn, planned.stack)["StackId"]
     for event in stack.watch(cfn, stack_id, after=after, sleep=sleep, poll=poll):
-        yield event
         if isinstance(event, stack.Settled) and not event.ok:
+            yield event
             error = stack.failure(event, "deploy")
             if event.status == "ROLLBACK_COMPLETE":
                 error.hint = "a failed first deploy cannot be updated: run 'resizer destroy', fix, deploy"
             raise error
+        if isinstance(event, stack.Settled) and planned.previous_artifact:
+            bucket, key = planned.previous_artifact
+            if not stack.runs_artifact(cfn, key):
+                package.supersede(clients, bucket, key)
+        yield event
 
 
 @translated
@@ -127,8 +234,7 @@ def discard(clients: Clients, planned: Plan) -> None:
         cfn.delete_stack(StackName=planned.stack)
 
 
-def _change_set_type(cfn: Any, name: str) -> str:
-    found = stack.describe(cfn, name)
+def _change_set_type(found: dict | None, name: str) -> str:
     status = found["StackStatus"] if found else None
     if status in (None, "REVIEW_IN_PROGRESS"):
         return "CREATE"

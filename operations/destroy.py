@@ -12,7 +12,7 @@ from typing import Any
 
 from operations import stack
 from operations.aws import Clients, translated
-from operations.errors import StackBusy
+from operations.errors import AwsError, StackBusy
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,11 @@ def plan(clients: Clients, name: str, *, delete_images: bool = False) -> Destroy
     if bucket and delete_images:
         deleted.append(f"the images bucket {bucket} and every image in it")
     elif bucket:
-        kept.append(f"the images bucket {bucket} and every image in it")
+        kept.append(
+            f"the images bucket {bucket} and every image in it, private from then on: its public-read "
+            "policy and the API its website redirects to go with the stack, so its URLs answer 403; "
+            f"a new stack adopts it with: resizer deploy -p BucketName={bucket}"
+        )
     return DestroyPlan(name, described["StackId"], bucket, artifact, delete_images, deleted, kept)
 
 
@@ -70,8 +74,9 @@ def destroy(
         if isinstance(event, stack.Settled) and not event.ok:
             raise stack.failure(event, "destroy")
     s3 = clients.client("s3")
-    if planned.artifact and not _in_use(cfn, planned.artifact[1]):
-        s3.delete_object(Bucket=planned.artifact[0], Key=planned.artifact[1])
+    if planned.artifact and not stack.runs_artifact(cfn, planned.artifact[1]):
+        owner = {"ExpectedBucketOwner": clients.account_id()}
+        s3.delete_object(Bucket=planned.artifact[0], Key=planned.artifact[1], **owner)
         yield Removed(f"s3://{planned.artifact[0]}/{planned.artifact[1]}")
     if planned.delete_images and planned.bucket:
         count = empty_bucket(s3, planned.bucket)
@@ -80,27 +85,32 @@ def destroy(
 
 
 def empty_bucket(s3: Any, bucket: str) -> int:
-    """Delete every object version and delete marker; the number deleted."""
+    """Delete every object version and delete marker; the number deleted. AwsError (with the
+    first failures) when S3 refused some, after trying them all: the bucket is then not empty."""
     count = 0
+    failed: list[dict] = []
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         doomed = [
             {"Key": v["Key"], "VersionId": v["VersionId"]}
             for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
         for start in range(0, len(doomed), 1000):
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed[start : start + 1000], "Quiet": True})
-        count += len(doomed)
+            batch = doomed[start : start + 1000]
+            answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+            errors = answer.get("Errors", [])
+            failed += errors
+            count += len(batch) - len(errors)
+    if failed:
+        first = failed[0]
+        shown = "; ".join(
+            f"{e.get('Key')}: {e.get('Code')} {e.get('Message', '')}".strip() for e in failed[:3]
+        )
+        raise AwsError(
+            f"S3 refused to delete {len(failed)} object(s) of {bucket} ({count} deleted): {shown}",
+            code=str(first.get("Code", "")),
+            hint="the bucket was kept; fix the cause (permissions, object lock) and run it again",
+        )
     return count
-
-
-def _in_use(cfn: Any, key: str) -> bool:
-    """Whether a live stack still runs this zip (zips are content-addressed, so stacks share them)."""
-    for page in cfn.get_paginator("describe_stacks").paginate():
-        for other in page["Stacks"]:
-            params = {p["ParameterKey"]: p.get("ParameterValue") for p in other.get("Parameters", [])}
-            if params.get("ArtifactKey") == key and other["StackStatus"] != "DELETE_COMPLETE":
-                return True
-    return False
 
 
 def _physical_id(cfn: Any, stack_id: str, resource_type: str) -> str:

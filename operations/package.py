@@ -6,9 +6,13 @@ the Python version, so pip runs once per change; then it writes a deterministic 
 entries, fixed timestamps and permissions): the same sources give the same bytes, so the
 sha256 names the artifact. ``publish`` uploads it once to ``resizer-artifacts-<account>-<region>``
 under ``functions/<sha256>.zip``.
+
+That bucket's name is predictable, so every call on it names the expected owner
+(``ExpectedBucketOwner``: S3 answers 403 when another account owns it); it blocks public access,
+and a lifecycle rule expires the zips a deploy marked superseded (``supersede``) after
+SUPERSEDED_DAYS. ``source_digest`` names the code a build would produce without building it.
 """
 
-import contextlib
 import hashlib
 import os
 import shutil
@@ -24,7 +28,7 @@ from typing import Any
 
 import resizer_function
 from operations.aws import Clients, translated
-from operations.errors import ConfigError, NotFound, PackagingFailed
+from operations.errors import AccessDenied, ConfigError, NotFound, PackagingFailed
 
 FUNCTION_DIR = Path(resizer_function.__file__).parent
 REQUIREMENTS = FUNCTION_DIR / "requirements.txt"
@@ -73,6 +77,7 @@ class Published:
     key: str
     uploaded: bool
     artifact: Artifact
+    present: bool = True  # False: not in the bucket yet (a plan uploads it only when executed)
 
 
 def build(platform: str, *, cache_dir: Path | None = None, out_dir: Path | None = None) -> Artifact:
@@ -176,21 +181,84 @@ def artifact_bucket_name(account_id: str, region: str) -> str:
     return f"resizer-artifacts-{account_id}-{region}"
 
 
+def source_digest(platform: str) -> str:
+    """What a build for ``platform`` would contain, without building: the function's sources, its
+    requirements, the platform and the packaging code itself."""
+    if platform not in PLATFORMS:
+        raise ConfigError(f"unknown platform {platform!r}", hint=f"use one of: {', '.join(PLATFORMS)}")
+    digest = hashlib.sha256(f"{platform}\0{_python_tag(platform)}\0".encode())
+    try:
+        for path in [REQUIREMENTS, Path(__file__), *sorted(FUNCTION_DIR.glob("*.py"))]:
+            digest.update(f"{path.name}\0".encode() + path.read_bytes() + b"\0")
+    except OSError as exc:
+        raise PackagingFailed(f"cannot read the function's sources: {exc}") from None
+    return digest.hexdigest()
+
+
+SUPERSEDED_TAG = "resizer:superseded"
+SUPERSEDED_DAYS = 30
+
+
+def _owner(clients: Clients) -> tuple[str, str, str]:
+    account = clients.account_id()
+    return artifact_bucket_name(account, clients.region), account, clients.region
+
+
+@translated
+def stage(clients: Clients, artifact: Artifact) -> Published:
+    """Where the artifact goes, and whether it is there already; reads only (nothing is created)."""
+    if not artifact.path.is_file():
+        raise NotFound(f"no such artifact: {artifact.path}", hint="build it again")
+    s3 = clients.client("s3")
+    bucket, account, _ = _owner(clients)
+    there = _bucket_exists(s3, bucket, account) and _exists(
+        lambda: s3.head_object(Bucket=bucket, Key=artifact.key, ExpectedBucketOwner=account)
+    )
+    return Published(bucket, artifact.key, uploaded=False, artifact=artifact, present=there)
+
+
 @translated
 def publish(clients: Clients, artifact: Artifact) -> Published:
     """Upload the artifact to the artifacts bucket (created if missing) unless it is already there."""
-    if not artifact.path.is_file():
-        raise NotFound(f"no such artifact: {artifact.path}", hint="build it again")
-    s3, region = clients.client("s3"), clients.region
-    bucket = artifact_bucket_name(clients.account_id(), region)
-    if not _exists(lambda: s3.head_bucket(Bucket=bucket)):
-        _create_bucket(s3, bucket, region)
-    key, metadata = artifact.key, {"sha256": artifact.sha256, "platform": artifact.platform}
-    if _exists(lambda: s3.head_object(Bucket=bucket, Key=key)):
-        return Published(bucket, key, uploaded=False, artifact=artifact)
+    staged = stage(clients, artifact)
+    s3 = clients.client("s3")
+    bucket, account, region = _owner(clients)
+    if not _bucket_exists(s3, bucket, account):
+        _create_bucket(s3, bucket, region, account)
+    key = artifact.key
+    if staged.present or _exists(lambda: s3.head_object(Bucket=bucket, Key=key, ExpectedBucketOwner=account)):
+        # Deployed again: no longer superseded (the lifecycle rule must not expire it).
+        s3.delete_object_tagging(Bucket=bucket, Key=key, ExpectedBucketOwner=account)
+        return Published(bucket, key, uploaded=False, artifact=artifact, present=True)
+    metadata = {"sha256": artifact.sha256, "platform": artifact.platform}
     with artifact.path.open("rb") as body:
-        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/zip", Metadata=metadata)
-    return Published(bucket, key, uploaded=True, artifact=artifact)
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/zip",
+            Metadata=metadata,
+            ExpectedBucketOwner=account,
+        )
+    return Published(bucket, key, uploaded=True, artifact=artifact, present=True)
+
+
+@translated
+def supersede(clients: Clients, bucket: str, key: str) -> None:
+    """Mark a zip no stack runs any more, so the lifecycle rule expires it after SUPERSEDED_DAYS."""
+    s3 = clients.client("s3")
+    _, account, _ = _owner(clients)
+    if _exists(lambda: s3.head_object(Bucket=bucket, Key=key, ExpectedBucketOwner=account)):
+        s3.put_object_tagging(
+            Bucket=bucket,
+            Key=key,
+            Tagging={"TagSet": [{"Key": SUPERSEDED_TAG, "Value": "true"}]},
+            ExpectedBucketOwner=account,
+        )
+
+
+def _bucket_exists(s3: Any, bucket: str, account: str) -> bool:
+    return _exists(lambda: s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account))
 
 
 def _exists(head: Any) -> bool:
@@ -201,18 +269,53 @@ def _exists(head: Any) -> bool:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}:
             return False
+        if exc.response.get("Error", {}).get("Code") in {"403", "AccessDenied"}:
+            raise AccessDenied(
+                "the artifacts bucket or its object belongs to another AWS account, or you may not read it",
+                hint="S3 bucket names are global: whoever created it first owns it; check its owner",
+            ) from None
         raise
     return True
 
 
-def _create_bucket(s3: Any, bucket: str, region: str) -> None:
+LIFECYCLE = {
+    "Rules": [
+        {
+            "ID": "expire-superseded-function-zips",
+            "Status": "Enabled",
+            "Filter": {"And": {"Prefix": "functions/", "Tags": [{"Key": SUPERSEDED_TAG, "Value": "true"}]}},
+            "Expiration": {"Days": SUPERSEDED_DAYS},
+        },
+        {
+            "ID": "abort-incomplete-uploads-and-old-versions",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": SUPERSEDED_DAYS},
+        },
+    ]
+}
+
+
+def _create_bucket(s3: Any, bucket: str, region: str, account: str) -> None:
     config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+    try:
         s3.create_bucket(Bucket=bucket, **config)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    except s3.exceptions.BucketAlreadyExists:
+        raise AccessDenied(
+            f"the artifacts bucket {bucket} already exists in another AWS account",
+            hint="someone else created it first; deploy cannot publish the code there",
+        ) from None
     s3.put_public_access_block(
         Bucket=bucket,
         PublicAccessBlockConfiguration={
             name: True
             for name in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
         },
+        ExpectedBucketOwner=account,
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration=LIFECYCLE, ExpectedBucketOwner=account
     )

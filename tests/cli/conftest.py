@@ -49,6 +49,11 @@ def fake_build(monkeypatch, tmp_path):
         return package.Artifact(path, digest, len(data), platform, 1)
 
     monkeypatch.setattr(package, "build", build)
+    monkeypatch.setattr(
+        package,
+        "source_digest",
+        lambda platform: hashlib.sha256(f"{platform}:{state['code']}".encode()).hexdigest(),
+    )
     return state
 
 

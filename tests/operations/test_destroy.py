@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 
 from operations import deploy, destroy, stack
 from operations.destroy import DestroyPlan, Removed, empty_bucket
-from operations.errors import DeployFailed, StackBusy, StackNotFound
+from operations.errors import AwsError, DeployFailed, StackBusy, StackNotFound
 from operations.stack import Settled, StackEvent
 from tests.operations.conftest import (
     MOTO_WARNINGS,
@@ -53,7 +53,11 @@ def test_the_plan_keeps_the_images_bucket(deployer: Deployer) -> None:
     assert plan.bucket == bucket
     assert plan.artifact == (planned.artifact.bucket, planned.artifact.key)
     assert not plan.delete_images
-    assert plan.kept == [f"the images bucket {bucket} and every image in it"]
+    assert len(plan.kept) == 1
+    assert plan.kept[0].startswith(f"the images bucket {bucket} and every image in it")
+    # What is left is said plainly: private from then on, and how a new stack adopts it.
+    assert "answer 403" in plan.kept[0]
+    assert f"resizer deploy -p BucketName={bucket}" in plan.kept[0]
     assert plan.deleted == [
         "stack resizer: the function, its role, log group, API and alarms",
         f"the function's zip s3://{planned.artifact.bucket}/{planned.artifact.key}",
@@ -232,9 +236,11 @@ class FakeS3:
 
         return Paginator()
 
-    def delete_objects(self, Bucket: str, Delete: dict) -> None:
+    def delete_objects(self, Bucket: str, Delete: dict) -> dict:
         assert Delete["Quiet"] is True
         self.deletes.append(Delete["Objects"])
+        refused = [o for o in Delete["Objects"] if o["Key"].startswith("locked")]
+        return {"Errors": [{**o, "Code": "AccessDenied", "Message": "Access Denied"} for o in refused]}
 
 
 def test_empty_bucket_deletes_in_batches_of_1000() -> None:
@@ -246,3 +252,19 @@ def test_empty_bucket_deletes_in_batches_of_1000() -> None:
     assert [len(batch) for batch in s3.deletes] == [1000, 1000, 301]
     assert s3.deletes[2][-1] == {"Key": "gone", "VersionId": "m1"}
     assert [o for batch in s3.deletes for o in batch][:2] == versions[:2]
+
+
+def test_empty_bucket_reports_the_objects_s3_refused_to_delete() -> None:
+    """delete_objects answers 200 with per-key Errors (Quiet only drops the successes): they must be
+    reported, with the bucket kept, not counted as deleted."""
+    versions = [{"Key": f"k{i}", "VersionId": f"v{i}"} for i in range(5)]
+    versions += [{"Key": f"locked/{i}", "VersionId": f"l{i}"} for i in range(2)]
+    s3 = FakeS3([{"Versions": versions}])
+
+    with pytest.raises(AwsError) as raised:
+        empty_bucket(s3, "images")
+
+    assert raised.value.code == "AccessDenied"
+    assert "refused to delete 2 object(s) of images (5 deleted)" in raised.value.message
+    assert "locked/0: AccessDenied Access Denied" in raised.value.message
+    assert "kept" in raised.value.hint
