@@ -122,18 +122,25 @@ def plan(
     new_tags = {STACK_TAG: name, DIGEST_TAG: digest}
     if resolved.fingerprints:
         new_tags[SECRETS_TAG] = ";".join(f"{k}={v}" for k, v in sorted(resolved.fingerprints.items()))
-    created = cfn.create_change_set(
-        StackName=name,
-        TemplateBody=body,
-        ChangeSetName=f"resizer-{datetime.now(UTC):%Y%m%d-%H%M%S}",
-        ChangeSetType=change_set_type,
-        Parameters=resolved.api,
-        Capabilities=["CAPABILITY_IAM"],
-        Description="resizer deploy",
-        Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()],
-    )
-    described = _wait_for_change_set(cfn, created["Id"], sleep)
+    from botocore.exceptions import ClientError
+
     shown = dict(resolved.effective)
+    try:
+        created = cfn.create_change_set(
+            StackName=name,
+            TemplateBody=body,
+            ChangeSetName=f"resizer-{datetime.now(UTC):%Y%m%d-%H%M%S}",
+            ChangeSetType=change_set_type,
+            Parameters=resolved.api,
+            Capabilities=["CAPABILITY_IAM"],
+            Description="resizer deploy",
+            Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()],
+        )
+    except ClientError as exc:  # some endpoints refuse an identical update at once (moto, the local cloud)
+        if not any(marker in exc.response.get("Error", {}).get("Message", "") for marker in _NO_CHANGES):
+            raise
+        return Plan(name, change_set_type, None, [], shown, staged, resolved.changes)
+    described = _wait_for_change_set(cfn, created["Id"], sleep)
     previous = None
     if current and current.get("ArtifactKey") and current.get("ArtifactKey") != staged.key:
         previous = (current.get("ArtifactBucket", staged.bucket), current["ArtifactKey"])
