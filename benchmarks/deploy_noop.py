@@ -2,7 +2,8 @@
 
 Starts a local cloud process (localcloud.process.running) with a temporary data dir, deploys the
 stack once, then runs ``resizer deploy --yes`` as a subprocess ``--runs`` times (wall clock,
-interpreter start included) and prints the median, the minimum and the maximum. With
+interpreter start included) and prints the median, the minimum and the maximum, and the median
+CPU time (user + system: less sensitive than wall time to other work on a busy machine). With
 ``--source DIR`` the same is done with another checkout's code first on PYTHONPATH (e.g. a
 ``git worktree`` of an older commit), so a before/after comes from one machine in one sitting.
 
@@ -11,6 +12,7 @@ interpreter start included) and prints the median, the minimum and the maximum. 
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,7 +36,9 @@ def _env(url: str, source: Path | None, home: Path) -> dict[str, str]:
     return env
 
 
-def deploy(env: dict[str, str], cwd: Path) -> tuple[float, str]:
+def deploy(env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds (user + system) of one ``resizer deploy --yes``, and its last line."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", "from cli.app import main; main()", "deploy", "--yes"],
@@ -45,22 +49,25 @@ def deploy(env: dict[str, str], cwd: Path) -> tuple[float, str]:
         timeout=600,
     )
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"resizer deploy exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-    return took, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    return took, cpu, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
-def measure(runs: int, source: Path | None) -> tuple[list[float], str]:
+def measure(runs: int, source: Path | None) -> tuple[list[float], list[float], str]:
     with tempfile.TemporaryDirectory(prefix="resizer-bench-deploy-") as tmp:
         home = Path(tmp)
         with process.running(home / "data", log=home / "cloud.log") as url:
             env = _env(url, source, home)
             deploy(env, home)  # the first deploy creates the stack
-            times, said = [], ""
+            times, cpus, said = [], [], ""
             for _ in range(runs):
-                took, said = deploy(env, home)
+                took, cpu, said = deploy(env, home)
                 times.append(took)
-    return times, said
+                cpus.append(cpu)
+    return times, cpus, said
 
 
 def main() -> int:
@@ -70,11 +77,12 @@ def main() -> int:
     args = parser.parse_args()
     sources = ([args.source] if args.source else []) + [None]
     for source in sources:
-        times, said = measure(args.runs, source)
+        times, cpus, said = measure(args.runs, source)
         label = f"baseline {source}" if source else "this checkout"
         print(
-            f"{label}: resizer deploy, nothing changed: median {statistics.median(times):.2f} s, "
-            f"min {min(times):.2f} s, max {max(times):.2f} s over {len(times)} runs; it said: {said}"
+            f"{label}: resizer deploy, nothing changed: median {statistics.median(times):.2f} s "
+            f"(min {min(times):.2f}, max {max(times):.2f}), CPU median {statistics.median(cpus):.2f} s, "
+            f"over {len(times)} runs; load average {os.getloadavg()[0]:.1f}; it said: {said}"
         )
     return 0
 
