@@ -50,6 +50,12 @@ PLATFORMS: dict[str, tuple[str, ...]] = {
     "local": (),
 }
 
+# The AWS services whose SDK models go into the zip (botocore's data for all of them is 28 MB): the
+# function calls S3; SSM and STS are kept for reading parameters and credentials. A client for any
+# other service raises UnknownServiceError in the function: add it here first.
+FUNCTION_AWS_SERVICES = frozenset({"s3", "ssm", "sts"})
+_SDK_DATA = {("botocore", "data"), ("boto3", "data")}
+
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _DROPPED_METADATA = {"INSTALLER", "REQUESTED", "direct_url.json"}
 
@@ -126,7 +132,9 @@ def _python_tag(platform: str) -> str:
 def _dependencies(platform: str, root: Path) -> Path:
     """The requirements installed for the platform: from the cache, or by pip into it, atomically."""
     requirements = REQUIREMENTS.read_text()  # an OSError here becomes PackagingFailed in build()
-    key = hashlib.sha256("\0".join([requirements, platform, _python_tag(platform)]).encode()).hexdigest()
+    compiler = _bytecode_compiler(platform)
+    parts = [requirements, platform, _python_tag(platform), f"bytecode:{bool(compiler)}"]
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     target = root / f"{platform}-{key[:16]}"
     if target.is_dir():
         return target
@@ -134,6 +142,8 @@ def _dependencies(platform: str, root: Path) -> Path:
     staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{platform}-"))
     try:
         _pip_install(platform, staging)
+        if compiler:
+            _compile_bytecode(compiler, staging)
         staging.rename(target)
     except OSError:
         if not target.is_dir():  # else another build renamed its copy first, and that one will do
@@ -141,6 +151,41 @@ def _dependencies(platform: str, root: Path) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _bytecode_compiler(platform: str) -> str | None:
+    """An interpreter of the platform's Python version, to precompile the dependencies; else None.
+
+    Lambda's /var/task is read-only, so modules shipped without bytecode (the AWS SDK: a few
+    hundred) are compiled again on every cold start; the runtime's bundled SDK is precompiled.
+    """
+    if platform == "local":
+        return sys.executable
+    found = shutil.which(f"python{LAMBDA_PYTHON}")
+    if not found:
+        return None
+    try:
+        said = subprocess.run(
+            [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return found if said == LAMBDA_PYTHON else None
+
+
+def _compile_bytecode(python: str, target: Path) -> None:
+    """Unchecked-hash .pyc files (PEP 552): loaded without looking at the sources' timestamps."""
+    command = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    try:
+        result = subprocess.run([*command, str(target)], capture_output=True, text=True, timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PackagingFailed(f"could not precompile the dependencies: {exc}") from None
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
+        raise PackagingFailed(f"could not precompile the dependencies with {python}:\n{tail}")
 
 
 def _pip_install(platform: str, target: Path) -> None:
@@ -164,7 +209,11 @@ def _pip_install(platform: str, target: Path) -> None:
 
 def _wanted(rel: PurePosixPath) -> bool:
     parts = rel.parts
-    if parts[0] == "bin" or "__pycache__" in parts or "tests" in parts or rel.suffix == ".pyc":
+    if parts[0] == "bin" or "tests" in parts:
+        return False
+    if "__pycache__" in parts or rel.suffix == ".pyc":  # only the precompiled (unchecked-hash) ones
+        return len(parts) > 1 and parts[-2] == "__pycache__" and ".opt-" not in rel.name
+    if len(parts) > 3 and tuple(parts[:2]) in _SDK_DATA and parts[2] not in FUNCTION_AWS_SERVICES:
         return False
     return not (len(parts) == 2 and parts[0].endswith(".dist-info") and rel.name in _DROPPED_METADATA)
 
