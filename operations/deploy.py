@@ -58,6 +58,7 @@ class Plan:
     parameter_changes: list[params.ParameterChange] = field(default_factory=list)
     skipped: str = ""  # why no change set was made, when the recorded digest matched
     previous_artifact: tuple[str, str] | None = None  # the zip the stack ran before, to mark superseded
+    retained_buckets: list[str] = field(default_factory=list)  # images buckets kept by earlier stacks
 
     @property
     def no_changes(self) -> bool:
@@ -109,6 +110,9 @@ def plan(
         shown = {k: v for k, v in resolved.effective.items() if k not in TOOL_PARAMETERS}
         reason = "the template, the parameters and the code are those of the last deploy"
         return Plan(name, change_set_type, None, [], shown, None, resolved.changes, skipped=reason)
+    retained: list[str] = []
+    if change_set_type == "CREATE":
+        retained = _retained_buckets(clients, name, given.get("BucketName", ""))
     template.lint(body, clients.region)
     staged = package.stage(clients, package.build(platform))
     resolved = params.resolve(
@@ -162,7 +166,30 @@ def plan(
         resolved.changes,
         "",
         previous,
+        retained,
     )
+
+
+def _retained_buckets(clients: Clients, name: str, bucket_name: str) -> list[str]:
+    """Images buckets that earlier stacks of this name kept (CloudFormation names them
+    ``<stack>-imagesbucket-<random>``); ConfigError when BucketName names an existing bucket, which
+    CloudFormation would fail to create (leaving a ROLLBACK_COMPLETE stack)."""
+    from botocore.exceptions import ClientError
+
+    s3 = clients.client("s3")
+    if bucket_name:
+        try:
+            s3.head_bucket(Bucket=bucket_name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchBucket", "NotFound"}:
+                return []
+        raise ConfigError(
+            f"the bucket {bucket_name} already exists: CloudFormation cannot create it for a new stack",
+            hint="leave BucketName out (a new bucket is made), and copy the images across: "
+            f"aws s3 sync s3://{bucket_name} s3://<the new BucketName output>",
+        )
+    prefix = f"{name.lower()}-imagesbucket-"
+    return sorted(b["Name"] for b in s3.list_buckets().get("Buckets", []) if b["Name"].startswith(prefix))
 
 
 def _current_parameters(found: dict | None) -> dict[str, str]:

@@ -80,6 +80,8 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
         upload = "already published" if planned.artifact.present else "uploaded when you confirm"
         note = f" with code {planned.artifact.key} ({upload})"
     render.out.print(f"{verb} stack [bold]{planned.stack}[/]{note}")
+    for bucket in planned.retained_buckets:
+        render.out.print(f"[yellow]note:[/] {render.safe(retained_note(planned.stack, bucket))}")
     show_parameters(planned)
     changes = render.table("action", "resource", "type", "replacement")
     for change in planned.changes:
@@ -94,6 +96,14 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
         render.out.print(changes)
     else:
         render.out.print("[dim](the endpoint listed no resource-level changes)[/]")
+
+
+def retained_note(stack: str, bucket: str) -> str:
+    return (
+        f"the images bucket {bucket}, kept when an earlier stack {stack} was destroyed, is not used by "
+        f"this one (a new bucket is made); copy its images with: aws s3 sync s3://{bucket} "
+        "s3://<the new BucketName output>"
+    )
 
 
 def show_parameters(planned: deploy_op.Plan) -> None:

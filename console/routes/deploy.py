@@ -57,6 +57,7 @@ def plan_json(entry: PlanEntry) -> dict[str, Any]:
             for p in planned.parameter_changes
         ],
         "skipped": planned.skipped,
+        "retained_buckets": planned.retained_buckets,
         "artifact": planned.artifact.key if planned.artifact else None,
         "page": f"/deploy/{entry.id}",
         "events": f"/deploy/{entry.id}/events",

@@ -79,7 +79,9 @@ def test_nothing_changed_is_a_fast_no_op_and_says_so(aws, fake_build, runner):
     assert fake_build["builds"] == ["arm64", "arm64", "arm64"]
 
 
-def test_destroy_says_what_the_kept_bucket_becomes_and_how_to_adopt_it(aws, fake_build, runner):
+def test_destroy_says_what_the_kept_bucket_becomes_and_the_next_deploy_names_it(aws, fake_build, runner):
+    """After destroy the kept bucket's policy is gone (403): say so, and a later deploy of the same
+    stack, which makes a new bucket, names the old one instead of silently ignoring it."""
     assert run(runner, "deploy", "--yes").exit_code == 0
     bucket = json.loads(run(runner, "status", "-o", "json").output)["outputs"]["BucketName"]
 
@@ -88,4 +90,24 @@ def test_destroy_says_what_the_kept_bucket_becomes_and_how_to_adopt_it(aws, fake
     assert result.exit_code == 0, result.output
     assert f"Kept the images bucket {bucket}" in result.output
     assert "its URLs answer 403" in result.output
-    assert f"resizer deploy -p BucketName={bucket}" in result.output
+    assert f"aws s3 sync s3://{bucket} s3://<the new BucketName output>" in result.output
+
+    again = run(runner, "deploy", "--yes")
+
+    assert again.exit_code == 0, again.output
+    assert (
+        f"note: the images bucket {bucket}, kept when an earlier stack resizer was destroyed" in again.output
+    )
+    assert json.loads(run(runner, "status", "-o", "json").output)["outputs"]["BucketName"] != bucket
+
+
+def test_a_bucket_name_that_exists_is_refused_before_a_stack_is_made(aws, fake_build, runner):
+    """CloudFormation cannot create a bucket that exists: the first deploy would end in
+    ROLLBACK_COMPLETE (a stack that must be destroyed). Say so before anything is created."""
+    boto3.client("s3").create_bucket(Bucket="already-here")
+
+    result = run(runner, "deploy", "--yes", "-p", "BucketName=already-here")
+
+    assert result.exit_code == 2, result.output
+    assert "the bucket already-here already exists" in result.output
+    assert boto3.client("cloudformation").list_stacks()["StackSummaries"] == []
