@@ -53,6 +53,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from localcloud import (
+        bucket_owner,
         cloudformation,
         frontdoor,
         lambda_runtime,
@@ -109,7 +110,8 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             return [health]
         if door.handles(path):
             return door(environ, start_response)
-        return aws(environ, start_response)
+        wrong_owner = bucket_owner.refuse(environ, DEFAULT_ACCOUNT_ID, start_response)
+        return wrong_owner if wrong_owner is not None else aws(environ, start_response)
 
     return LocalCloud(base_url, data_dir, app, runtime)
 
