@@ -59,6 +59,10 @@ class Plan:
     skipped: str = ""  # why no change set was made, when the recorded digest matched
     previous_artifact: tuple[str, str] | None = None  # the zip the stack ran before, to mark superseded
     retained_buckets: list[str] = field(default_factory=list)  # images buckets kept by earlier stacks
+    adopted_bucket: str = ""  # an IMPORT plan: this existing bucket becomes the stack's images bucket
+    template_path: str = ""  # an IMPORT plan's full template, deployed once the import is done
+    template_sha256: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def no_changes(self) -> bool:
@@ -111,8 +115,9 @@ def plan(
         reason = "the template, the parameters and the code are those of the last deploy"
         return Plan(name, change_set_type, None, [], shown, None, resolved.changes, skipped=reason)
     retained: list[str] = []
+    adopted = ""
     if change_set_type == "CREATE":
-        retained = _retained_buckets(clients, name, given.get("BucketName", ""))
+        retained, adopted = _retained_buckets(clients, name, given.get("BucketName", ""))
     template.lint(body, clients.region)
     staged = package.stage(clients, package.build(platform))
     resolved = params.resolve(
@@ -129,16 +134,29 @@ def plan(
     from botocore.exceptions import ClientError
 
     shown = dict(resolved.effective)
+    imported: dict[str, Any] = {"TemplateBody": body}
+    if adopted:  # an existing bucket: import it into a new stack, then update it to the full template
+        change_set_type = "IMPORT"
+        imported = {
+            "TemplateBody": _import_template(body, adopted),
+            "ResourcesToImport": [
+                {
+                    "ResourceType": "AWS::S3::Bucket",
+                    "LogicalResourceId": IMAGES_BUCKET,
+                    "ResourceIdentifier": {"BucketName": adopted},
+                }
+            ],
+        }
     try:
         created = cfn.create_change_set(
             StackName=name,
-            TemplateBody=body,
             ChangeSetName=f"resizer-{datetime.now(UTC):%Y%m%d-%H%M%S}",
             ChangeSetType=change_set_type,
             Parameters=resolved.api,
             Capabilities=["CAPABILITY_IAM"],
             Description="resizer deploy",
             Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()],
+            **imported,
         )
     except ClientError as exc:  # some endpoints refuse an identical update at once (moto, the local cloud)
         if not any(marker in exc.response.get("Error", {}).get("Message", "") for marker in _NO_CHANGES):
@@ -156,40 +174,75 @@ def plan(
             return Plan(name, change_set_type, None, [], shown, staged, resolved.changes)
         discard(clients, result)  # no empty stack left behind
         raise TemplateInvalid(f"CloudFormation refused the change set: {reason}", [reason])
+    changes = _changes(cfn, described)
+    if adopted:  # what the update after the import adds
+        resources = template.sections(body).get("Resources") or {}
+        changes += [
+            Change("Add", lid, str(r.get("Type"))) for lid, r in resources.items() if lid != IMAGES_BUCKET
+        ]
     return Plan(
         name,
         change_set_type,
         created["Id"],
-        _changes(cfn, described),
+        changes,
         shown,
         staged,
         resolved.changes,
         "",
         previous,
         retained,
+        adopted,
+        str(template_path or template.DEFAULT_TEMPLATE),
+        template.digest(body),
+        new_tags,
     )
 
 
-def _retained_buckets(clients: Clients, name: str, bucket_name: str) -> list[str]:
+IMAGES_BUCKET = "ImagesBucket"
+
+
+def _import_template(body: str, bucket: str) -> str:
+    """The template of an import: the stack's parameters, and the images bucket alone, by name."""
+    declared = template.parameters(body)
+    resource = {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",  # as AWS requires of an imported resource
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {"BucketName": bucket},
+    }
+    return json.dumps(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "resizer: import the images bucket; the next update adds the rest",
+            "Parameters": declared,
+            "Resources": {IMAGES_BUCKET: resource},
+        },
+        indent=1,
+    )
+
+
+def _retained_buckets(clients: Clients, name: str, bucket_name: str) -> tuple[list[str], str]:
     """Images buckets that earlier stacks of this name kept (CloudFormation names them
-    ``<stack>-imagesbucket-<random>``); ConfigError when BucketName names an existing bucket, which
-    CloudFormation would fail to create (leaving a ROLLBACK_COMPLETE stack)."""
+    ``<stack>-imagesbucket-<random>``), and the bucket to adopt: BucketName when it exists in this
+    account (CloudFormation cannot create it, so the stack imports it); ConfigError when another
+    account owns it."""
     from botocore.exceptions import ClientError
 
     s3 = clients.client("s3")
     if bucket_name:
         try:
-            s3.head_bucket(Bucket=bucket_name)
+            s3.head_bucket(Bucket=bucket_name, ExpectedBucketOwner=clients.account_id())
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchBucket", "NotFound"}:
-                return []
-        raise ConfigError(
-            f"the bucket {bucket_name} already exists: CloudFormation cannot create it for a new stack",
-            hint="leave BucketName out (a new bucket is made), and copy the images across: "
-            f"aws s3 sync s3://{bucket_name} s3://<the new BucketName output>",
-        )
+                return [], ""
+            raise ConfigError(
+                f"the bucket {bucket_name} exists and is not this account's: a stack cannot use it",
+                hint="leave BucketName out (a new bucket is made), or name a bucket of this account",
+            ) from None
+        return [], bucket_name
     prefix = f"{name.lower()}-imagesbucket-"
-    return sorted(b["Name"] for b in s3.list_buckets().get("Buckets", []) if b["Name"].startswith(prefix))
+    found = s3.list_buckets().get("Buckets", [])
+    return sorted(b["Name"] for b in found if b["Name"].startswith(prefix)), ""
 
 
 def _current_parameters(found: dict | None) -> dict[str, str]:
@@ -239,8 +292,11 @@ def execute(
     cfn = clients.client("cloudformation")
     if planned.artifact is not None:  # the code goes up only now, once the plan was accepted
         package.publish(clients, planned.artifact.artifact)
+    change_set_id = planned.change_set_id
+    if planned.adopted_bucket:
+        change_set_id = yield from _import_then_plan_update(cfn, planned, sleep=sleep, poll=poll)
     after = stack.newest_event_id(cfn, planned.stack)
-    cfn.execute_change_set(ChangeSetName=planned.change_set_id)
+    cfn.execute_change_set(ChangeSetName=change_set_id)
     stack_id = stack.require(cfn, planned.stack)["StackId"]
     for event in stack.watch(cfn, stack_id, after=after, sleep=sleep, poll=poll):
         if isinstance(event, stack.Settled) and not event.ok:
@@ -256,6 +312,42 @@ def execute(
         yield event
 
 
+def _import_then_plan_update(
+    cfn: Any, planned: Plan, *, sleep: Callable[[float], None], poll: float
+) -> Iterator[stack.StackEvent | stack.Settled]:
+    """Run the import (the stack takes the bucket), then create the update to the full template
+    (every value as imported); the update's change set id."""
+    body = template.read(Path(planned.template_path))
+    if template.digest(body) != planned.template_sha256:
+        raise ConfigError("the template changed since this plan was made", hint="plan again")
+    after = stack.newest_event_id(cfn, planned.stack)
+    cfn.execute_change_set(ChangeSetName=planned.change_set_id)
+    stack_id = stack.require(cfn, planned.stack)["StackId"]
+    for event in stack.watch(cfn, stack_id, after=after, sleep=sleep, poll=poll):
+        if isinstance(event, stack.Settled):
+            if not event.ok:
+                yield event
+                raise stack.failure(event, "import of the images bucket")
+            continue  # the stack goes on: the update follows
+        yield event
+    names = template.parameters(body)
+    created = cfn.create_change_set(
+        StackName=planned.stack,
+        TemplateBody=body,
+        ChangeSetName=f"resizer-{datetime.now(UTC):%Y%m%d-%H%M%S}-after-import",
+        ChangeSetType="UPDATE",
+        Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(names)],
+        Capabilities=["CAPABILITY_IAM"],
+        Description="resizer deploy (after importing the images bucket)",
+        Tags=[{"Key": k, "Value": v} for k, v in planned.tags.items()],
+    )
+    described = _wait_for_change_set(cfn, created["Id"], sleep)
+    if described["Status"] == "FAILED":
+        reason = described.get("StatusReason", "")
+        raise TemplateInvalid(f"CloudFormation refused the update after the import: {reason}", [reason])
+    return created["Id"]
+
+
 @translated
 def discard(clients: Clients, planned: Plan) -> None:
     """Delete a change set the user declined (and the empty stack a declined CREATE leaves)."""
@@ -264,7 +356,11 @@ def discard(clients: Clients, planned: Plan) -> None:
     cfn = clients.client("cloudformation")
     cfn.delete_change_set(ChangeSetName=planned.change_set_id)
     found = stack.describe(cfn, planned.stack)
-    if planned.change_set_type == "CREATE" and found and found["StackStatus"] == "REVIEW_IN_PROGRESS":
+    if (
+        planned.change_set_type in ("CREATE", "IMPORT")
+        and found
+        and found["StackStatus"] == "REVIEW_IN_PROGRESS"
+    ):
         cfn.delete_stack(StackName=planned.stack)
 
 

@@ -55,9 +55,8 @@ def plan(clients: Clients, name: str, *, delete_images: bool = False) -> Destroy
     elif bucket:
         kept.append(
             f"the images bucket {bucket} and every image in it, private from then on: its public-read "
-            "policy and the API its website redirects to go with the stack, so its URLs answer 403. "
-            "A new stack makes a new bucket; copy the images into it with: "
-            f"aws s3 sync s3://{bucket} s3://<the new BucketName output>"
+            "policy and the API its website redirects to go with the stack, so its URLs answer 403 "
+            f"until a new stack adopts it with: resizer deploy -p BucketName={bucket}"
         )
     return DestroyPlan(name, described["StackId"], bucket, artifact, delete_images, deleted, kept)
 

@@ -35,8 +35,9 @@ class ParameterChange:
             return f"{MASK} → {MASK} (given; the current value is hidden)"
         if not self.changed:
             return f"{self.new} (unchanged)" if not self.secret else f"{MASK} (unchanged)"
-        old = "(none)" if self.old is None else self.old
-        return f"{old} → {self.new}" + (" (changed)" if self.secret else "")
+        if self.old is None:  # a new stack (or a parameter new in the template): its value
+            return self.new
+        return f"{self.old} → {self.new}" + (" (changed)" if self.secret else "")
 
 
 def _number(text: str) -> float | None:

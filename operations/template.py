@@ -71,6 +71,11 @@ def _sections(body: str) -> dict:
     return decoded
 
 
+def sections(body: str) -> dict:
+    """The whole template, decoded (short forms such as !Ref read as plain values)."""
+    return _sections(body)
+
+
 def digest(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 

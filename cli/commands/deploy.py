@@ -74,7 +74,9 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
     if as_json:
         render.emit_json({"event": "plan", **render.plain(planned)})
         return
-    verb = "Create" if planned.change_set_type == "CREATE" else "Update"
+    verb = {"CREATE": "Create", "IMPORT": "Create (adopting its images bucket)"}.get(
+        planned.change_set_type, "Update"
+    )
     note = ""
     if planned.artifact is not None:
         upload = "already published" if planned.artifact.present else "uploaded when you confirm"
@@ -85,7 +87,7 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
     show_parameters(planned)
     changes = render.table("action", "resource", "type", "replacement")
     for change in planned.changes:
-        style = render.ACTION_STYLES.get(change.action, "")
+        style = render.ACTION_STYLES.get(change.action, "cyan")
         changes.add_row(
             f"[{style}]{change.action}[/]",
             render.safe(change.logical_id),
@@ -101,8 +103,8 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
 def retained_note(stack: str, bucket: str) -> str:
     return (
         f"the images bucket {bucket}, kept when an earlier stack {stack} was destroyed, is not used by "
-        f"this one (a new bucket is made); copy its images with: aws s3 sync s3://{bucket} "
-        "s3://<the new BucketName output>"
+        f"this plan (a new bucket is made); to serve its images again, adopt it instead: "
+        f"resizer deploy -p BucketName={bucket}"
     )
 
 

@@ -4,6 +4,8 @@ foreign platforms refused before anything happens, and a deploy with nothing cha
 import json
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from cli.app import app
 
@@ -90,7 +92,7 @@ def test_destroy_says_what_the_kept_bucket_becomes_and_the_next_deploy_names_it(
     assert result.exit_code == 0, result.output
     assert f"Kept the images bucket {bucket}" in result.output
     assert "its URLs answer 403" in result.output
-    assert f"aws s3 sync s3://{bucket} s3://<the new BucketName output>" in result.output
+    assert f"a new stack adopts it with: resizer deploy -p BucketName={bucket}" in result.output
 
     again = run(runner, "deploy", "--yes")
 
@@ -98,16 +100,34 @@ def test_destroy_says_what_the_kept_bucket_becomes_and_the_next_deploy_names_it(
     assert (
         f"note: the images bucket {bucket}, kept when an earlier stack resizer was destroyed" in again.output
     )
+    assert f"resizer deploy -p BucketName={bucket}" in again.output
     assert json.loads(run(runner, "status", "-o", "json").output)["outputs"]["BucketName"] != bucket
 
 
-def test_a_bucket_name_that_exists_is_refused_before_a_stack_is_made(aws, fake_build, runner):
-    """CloudFormation cannot create a bucket that exists: the first deploy would end in
-    ROLLBACK_COMPLETE (a stack that must be destroyed). Say so before anything is created."""
-    boto3.client("s3").create_bucket(Bucket="already-here")
+def test_a_new_stack_adopts_the_bucket_an_earlier_one_kept(aws, fake_build, runner):
+    """-p BucketName=<the kept bucket>: CloudFormation cannot create a bucket that exists, so the new
+    stack imports it (an IMPORT change set), then updates it to the full template: the images are
+    served again, with the bucket's policy and website configuration back."""
+    assert run(runner, "deploy", "--yes").exit_code == 0
+    bucket = json.loads(run(runner, "status", "-o", "json").output)["outputs"]["BucketName"]
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=bucket, Key="photo.jpg", Body=b"kept")
+    assert run(runner, "destroy", "--yes").exit_code == 0
+    with pytest.raises(ClientError):  # its public-read policy went with the stack
+        s3.get_bucket_policy(Bucket=bucket)
+    policies = s3.list_objects_v2(Bucket=bucket)["KeyCount"]
 
-    result = run(runner, "deploy", "--yes", "-p", "BucketName=already-here")
+    result = run(runner, "deploy", "--yes", "-p", f"BucketName={bucket}")
 
-    assert result.exit_code == 2, result.output
-    assert "the bucket already-here already exists" in result.output
-    assert boto3.client("cloudformation").list_stacks()["StackSummaries"] == []
+    assert result.exit_code == 0, result.output
+    assert "Import" in result.output and "ImagesBucket" in result.output
+    assert "IMPORT_COMPLETE" in result.output and "UPDATE_COMPLETE" in result.output
+    status = json.loads(run(runner, "status", "-o", "json").output)
+    assert status["status"] == "UPDATE_COMPLETE"
+    assert status["outputs"]["BucketName"] == bucket
+    assert s3.get_object(Bucket=bucket, Key="photo.jpg")["Body"].read() == b"kept"
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == policies
+    assert "PublicReadForTheWebsite" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    assert s3.get_bucket_website(Bucket=bucket)["RoutingRules"]
+    again = run(runner, "deploy", "--yes", "-p", f"BucketName={bucket}")
+    assert again.exit_code == 0 and "No changes" in again.output

@@ -168,3 +168,20 @@ def test_a_stack_left_by_a_failed_update_is_never_skipped(deployer: Deployer) ->
     planned = deployer.plan()
 
     assert not planned.skipped
+
+
+def test_a_bucket_name_owned_by_another_account_is_refused_before_a_stack_is_made(
+    deployer: Deployer, monkeypatch
+) -> None:
+    """HeadBucket with ExpectedBucketOwner answers 403 for another account's bucket: neither created
+    (it exists) nor imported (it is not ours), so deploy stops with exit 2 before any stack."""
+    from botocore.stub import Stubber
+
+    s3 = deployer.clients.client("s3")
+    with Stubber(s3) as stubber:
+        stubber.add_client_error("head_bucket", service_error_code="403", http_status_code=403)
+        with pytest.raises(ConfigError) as raised:
+            deployer.plan(BucketName="someone-elses")
+    assert "exists and is not this account's" in raised.value.message
+    assert deployer.build.calls == []
+    assert deployer.cfn.list_stacks()["StackSummaries"] == []

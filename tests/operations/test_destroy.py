@@ -57,7 +57,7 @@ def test_the_plan_keeps_the_images_bucket(deployer: Deployer) -> None:
     assert plan.kept[0].startswith(f"the images bucket {bucket} and every image in it")
     # What is left is said plainly: private from then on, and how to get the images served again.
     assert "answer 403" in plan.kept[0]
-    assert f"aws s3 sync s3://{bucket} s3://<the new BucketName output>" in plan.kept[0]
+    assert f"a new stack adopts it with: resizer deploy -p BucketName={bucket}" in plan.kept[0]
     assert plan.deleted == [
         "stack resizer: the function, its role, log group, API and alarms",
         f"the function's zip s3://{planned.artifact.bucket}/{planned.artifact.key}",
