@@ -11,6 +11,7 @@ sources, platform): when a new deploy's digest matches, ``plan`` returns at once
 lint, the build and the change set.
 """
 
+import contextlib
 import hashlib
 import json
 import time
@@ -24,7 +25,7 @@ from operations import package, stack, template
 from operations import parameters as params
 from operations.aws import Clients, translated
 from operations.config import Settings
-from operations.errors import ConfigError, StackBusy, StackNeedsAttention, TemplateInvalid
+from operations.errors import ConfigError, OperationError, StackBusy, StackNeedsAttention, TemplateInvalid
 
 # Set by deploy itself, never by the user.
 TOOL_PARAMETERS = {"ArtifactBucket", "ArtifactKey"}
@@ -308,7 +309,8 @@ def execute(
         if isinstance(event, stack.Settled) and planned.previous_artifact:
             bucket, key = planned.previous_artifact
             if not stack.runs_artifact(cfn, key):
-                package.supersede(clients, bucket, key)
+                with contextlib.suppress(OperationError):  # then it is merely never expired
+                    package.supersede(clients, bucket, key)
         yield event
 
 

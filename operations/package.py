@@ -13,6 +13,7 @@ and a lifecycle rule expires the zips a deploy marked superseded (``supersede``)
 SUPERSEDED_DAYS. ``source_digest`` names the code a build would produce without building it.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -91,15 +92,26 @@ def build(platform: str, *, cache_dir: Path | None = None, out_dir: Path | None 
     if platform not in PLATFORMS:
         raise ConfigError(f"unknown platform {platform!r}", hint=f"use one of: {', '.join(PLATFORMS)}")
     cache = cache_dir or Path(os.environ.get("RESIZER_CACHE_DIR") or Path.home() / ".cache" / "resizer")
+    out = out_dir or cache / "builds"
     try:
         deps = _dependencies(platform, cache / "deps")
+        # The zip is a function of the sources and the installed dependencies: when both are those
+        # of a zip already written here, that zip is the answer (writing 30 MB again takes seconds).
+        index = out / f".built-{platform}-{source_digest(platform)[:24]}-{deps.name}"
+        with contextlib.suppress(OSError, ValueError):
+            sha256, count = index.read_text().split()
+            path = out / f"function-{platform}-{sha256[:16]}.zip"
+            return Artifact(
+                path=path, sha256=sha256, size=path.stat().st_size, platform=platform, files=int(count)
+            )
         files = {f"resizer_function/{p.name}": p for p in FUNCTION_DIR.glob("*.py")}
         files |= {
             rel.as_posix(): p
             for p in deps.rglob("*")
             if p.is_file() and _wanted(rel := PurePosixPath(p.relative_to(deps)))
         }
-        path, sha256 = _write_zip(files, platform, out_dir or cache / "builds")
+        path, sha256 = _write_zip(files, platform, out)
+        index.write_text(f"{sha256} {len(files)}\n")
     except OSError as exc:
         raise PackagingFailed(f"cannot build the function's zip: {exc}") from None
     return Artifact(path=path, sha256=sha256, size=path.stat().st_size, platform=platform, files=len(files))

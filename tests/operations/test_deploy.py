@@ -146,6 +146,11 @@ def test_a_code_change_updates_the_function(deployer: Deployer) -> None:
     function = deployer.function()
     assert function["CodeSha256"] == code_sha256(planned.artifact.artifact.sha256)
     assert function["CodeSha256"] != code_sha256(first.artifact.artifact.sha256)
+    # The replaced zip is marked for the artifacts bucket's lifecycle rule; the running one is not.
+    s3 = deployer.clients.client("s3")
+    old = s3.get_object_tagging(Bucket=first.artifact.bucket, Key=first.artifact.key)["TagSet"]
+    assert old == [{"Key": "resizer:superseded", "Value": "true"}]
+    assert s3.get_object_tagging(Bucket=planned.artifact.bucket, Key=planned.artifact.key)["TagSet"] == []
 
 
 def test_a_parameter_change_reaches_the_function(deployer: Deployer) -> None:

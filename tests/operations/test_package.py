@@ -147,6 +147,17 @@ def test_a_cached_build_does_not_run_pip(
     assert artifact.path.parent == cache_dir / "builds"
 
 
+def test_a_rebuild_of_unchanged_sources_reuses_the_zip(
+    local: tuple[Artifact, Artifact], cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing the 30 MB zip again takes seconds: unchanged sources and dependencies reuse it."""
+    before = local[0].path.stat().st_mtime_ns
+    monkeypatch.setattr(package, "_write_zip", lambda *args: pytest.fail("the zip was written again"))
+    again = build("local", cache_dir=cache_dir)
+    assert again == local[0]
+    assert again.path.stat().st_mtime_ns == before
+
+
 def test_arm64_gets_aarch64_pillow(arm64: Artifact, local: tuple[Artifact, Artifact]) -> None:
     assert arm64.path.name.startswith("function-arm64-")
     assert arm64.size == arm64.path.stat().st_size > 0
