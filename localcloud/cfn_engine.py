@@ -822,6 +822,8 @@ def execute_change_set(backend: Any, change_set_name: str, stack_name: str | Non
             change_set.execution_status = "AVAILABLE"
             raise
         ok = stack.status == "UPDATE_COMPLETE"
+        if ok and change_set.tags:  # as AWS: the change set's tags become the stack's (moto kept the old)
+            stack.tags = dict(change_set.tags)
     change_set.execution_status = "EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
 
 

@@ -194,7 +194,7 @@ def _patch_backend() -> None:
     from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
     from moto.cloudformation.models import CloudFormationBackend
 
-    from localcloud import cfn_engine
+    from localcloud import cfn_engine, cfn_import
 
     backend_create_stack = CloudFormationBackend.create_stack
     backend_create_change_set = CloudFormationBackend.create_change_set
@@ -236,7 +236,11 @@ def _patch_backend() -> None:
                 message=f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
             )
         previous = existing.template_dict if change_set_type == "UPDATE" and existing is not None else None
-        cfn_engine.validate(template, parameters, self.region_name, previous=previous)
+        parsed = cfn_engine.validate(template, parameters, self.region_name, previous=previous)
+        if change_set_type == "IMPORT":
+            if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+                raise ValidationError(message="the local cloud imports resources into a new stack only")
+            cfn_import.check(parsed, self.account_id)
         change_set_id, stack_id = backend_create_change_set(
             self,
             stack_name,
@@ -248,6 +252,19 @@ def _patch_backend() -> None:
             *args,
             **kwargs,
         )
+        change_set = self.change_sets[change_set_id]
+        if (
+            change_set_type == "UPDATE"
+            and existing is not None
+            and change_set.status != "FAILED"
+            and existing.has_template(template)
+            and not cfn_engine.changed_parameters(existing, existing.template_dict, parameters)
+        ):  # AWS compares the values (moto compared UsePreviousValue's typed values with strings)
+            change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+            change_set.status_reason = (
+                "The submitted information didn't contain changes. Submit different information to "
+                "create a change set."
+            )
         if change_set_type == "CREATE" and existing is not None:
             self.stacks.pop(stack_id, None)
             change_set = self.change_sets[change_set_id]
@@ -269,7 +286,11 @@ def _patch_backend() -> None:
     # moto applies a change set with ResourceMap.update (no order, no events, no rollback) and
     # never gives the stack the change set's template (so a created stack has no outputs).
     def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
-        cfn_engine.execute_change_set(self, change_set_name, stack_name)
+        change_set = self.describe_change_set(change_set_name)
+        if change_set.change_set_type == "IMPORT" and change_set.execution_status == "AVAILABLE":
+            cfn_import.execute(self, change_set)
+        else:
+            cfn_engine.execute_change_set(self, change_set_name, stack_name)
 
     # A stack whose delete failed stays listed (DELETE_FAILED), as on AWS; moto drops it.
     @functools.wraps(backend_delete_stack)
@@ -370,6 +391,9 @@ def _patch_stack() -> None:
 
     def diff(self: ChangeSet) -> list[Change]:
         changes = change_set_diff(self)
+        if self.change_set_type == "IMPORT":  # as AWS lists them
+            for change in changes:
+                change.action = "Import"
         if self.change_set_type != "UPDATE":
             return changes
         listed = {c.logical_resource_id for c in changes}

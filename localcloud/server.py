@@ -71,6 +71,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     from localcloud import (
         anonymous_s3,
         aws_errors,
+        bucket_owner,
         cdn,
         cloudformation,
         durable_writes,
@@ -143,6 +144,9 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             return distributions(environ, start_response)
         if anonymous is not None:
             return anonymous(environ, start_response)
+        wrong_owner = bucket_owner.refuse(environ, DEFAULT_ACCOUNT_ID, start_response)
+        if wrong_owner is not None:
+            return wrong_owner
         return durable_api(environ, start_response)
 
     def durable_api(environ: dict, start_response: Any) -> Any:

@@ -49,6 +49,7 @@ class Clients:
         self.defaulted_to_local = defaulted_to_local
         self._cache: dict[tuple[str, bool], Any] = {}
         self._local: bool | None = None
+        self._account: str | None = None
 
     @classmethod
     def for_target(cls, target: Target) -> "Clients":
@@ -112,8 +113,10 @@ class Clients:
         return self._local
 
     def account_id(self) -> str:
-        with aws_errors():
-            return self.client("sts").get_caller_identity()["Account"]
+        if self._account is None:  # one STS call per Clients: the account behind a session is fixed
+            with aws_errors():
+                self._account = self.client("sts").get_caller_identity()["Account"]
+        return self._account
 
 
 LOCAL_CLOUD_HEALTH = "/_localcloud/health"

@@ -1,10 +1,19 @@
-"""Deploy: lint the template, package and publish the function, plan a change set, execute it.
+"""Deploy: lint the template, package the function, plan a change set, then publish and execute it.
 
-``plan`` does everything up to a reviewed change set (or finds there is nothing to change);
-``execute`` runs it and yields stack events until the stack settles, raising DeployFailed with
-the root cause when it does not; ``discard`` drops a plan the user declined.
+``plan`` does everything up to a reviewed change set (or finds there is nothing to change); it
+uploads nothing. ``execute`` publishes the zip (only now, once the user said yes), runs the
+change set and yields stack events until the stack settles, raising DeployFailed with the root
+cause when it does not; ``discard`` drops a plan the user declined.
+
+On an UPDATE every parameter not given keeps the stack's value (``UsePreviousValue``). The
+stack carries a tag with the digest of what was deployed (template, effective parameters, code
+sources, platform): when a new deploy's digest matches, ``plan`` returns at once, skipping the
+lint, the build and the change set.
 """
 
+import contextlib
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,13 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from operations import package, stack, template
+from operations import parameters as params
 from operations.aws import Clients, translated
 from operations.config import Settings
-from operations.errors import StackBusy, StackNeedsAttention, TemplateInvalid
+from operations.errors import ConfigError, OperationError, StackBusy, StackNeedsAttention, TemplateInvalid
 
 # Set by deploy itself, never by the user.
 TOOL_PARAMETERS = {"ArtifactBucket", "ArtifactKey"}
+STACK_TAG = "resizer:stack"
+DIGEST_TAG = "resizer:deployed"  # sha256 of what the last deploy through a change set sent
+SECRETS_TAG = "resizer:noecho"  # Name=fingerprint;... of the NoEcho values (see parameters.fingerprint)
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+_FAST_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
 
 @dataclass(frozen=True)
@@ -40,12 +54,24 @@ class Plan:
     change_set_type: str  # CREATE or UPDATE
     change_set_id: str | None
     changes: list[Change] = field(default_factory=list)
-    parameters: dict[str, str] = field(default_factory=dict)
-    artifact: package.Published | None = None
+    parameters: dict[str, str] = field(default_factory=dict)  # the values the stack will have; NoEcho: ****
+    artifact: package.Published | None = None  # present=False: uploaded when the plan is executed
+    parameter_changes: list[params.ParameterChange] = field(default_factory=list)
+    skipped: str = ""  # why no change set was made, when the recorded digest matched
+    previous_artifact: tuple[str, str] | None = None  # the zip the stack ran before, to mark superseded
+    retained_buckets: list[str] = field(default_factory=list)  # images buckets kept by earlier stacks
+    adopted_bucket: str = ""  # an IMPORT plan: this existing bucket becomes the stack's images bucket
+    template_path: str = ""  # an IMPORT plan's full template, deployed once the import is done
+    template_sha256: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def no_changes(self) -> bool:
         return self.change_set_id is None
+
+    @property
+    def changed_parameters(self) -> list[params.ParameterChange]:
+        return [p for p in self.parameter_changes if p.changed is not False]
 
 
 @translated
@@ -56,39 +82,201 @@ def plan(
     platform: str | None = None,
     template_path: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    force: bool = False,
 ) -> Plan:
-    """Lint, package, publish and create the change set; a Plan with no change set if up to date."""
+    """Validate, then (unless the recorded digest matches) lint, build and create the change set."""
     body = template.read(template_path)
-    template.lint(body, clients.region)
-    template.check_parameters(body, settings.parameters, TOOL_PARAMETERS)
+    declared = template.parameters(body)
+    given = {k: str(v) for k, v in settings.parameters.items()}
+    params.validate(declared, given, TOOL_PARAMETERS)  # before any AWS call
+    if platform is not None and platform not in package.PLATFORMS:
+        known = ", ".join(package.PLATFORMS)
+        raise ConfigError(f"unknown platform {platform!r}", hint=f"use one of: {known}")
     cfn = clients.client("cloudformation")
     name = settings.target.stack
-    change_set_type = _change_set_type(cfn, name)
-    defaults = template.parameters(body)
-    architecture = settings.parameters.get("Architecture") or defaults["Architecture"]["Default"]
-    platform = platform or ("local" if clients.is_local_cloud() else architecture)
-    published = package.publish(clients, package.build(platform))
-    values = {**settings.parameters, "ArtifactBucket": published.bucket, "ArtifactKey": published.key}
-    created = cfn.create_change_set(
-        StackName=name,
-        TemplateBody=body,
-        ChangeSetName=f"resizer-{datetime.now(UTC):%Y%m%d-%H%M%S}",
-        ChangeSetType=change_set_type,
-        Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in sorted(values.items())],
-        Capabilities=["CAPABILITY_IAM"],
-        Description="resizer deploy",
-        Tags=[{"Key": "resizer:stack", "Value": name}],
+    found = stack.describe(cfn, name)
+    change_set_type = _change_set_type(found, name)
+    current = _current_parameters(found) if change_set_type == "UPDATE" else None
+    tags = {t["Key"]: t["Value"] for t in (found or {}).get("Tags", [])}
+    architecture = given.get("Architecture") or (current or {}).get("Architecture")
+    architecture = architecture or str(declared["Architecture"]["Default"])
+    platform = _platform(clients, platform, architecture, name)
+    recorded = _recorded_fingerprints(tags.get(SECRETS_TAG, ""))
+    salt = f"{clients.region}:{name}"
+    resolved = params.resolve(declared, given, current, set_by_tool={}, recorded=recorded, salt=salt)
+    digest = _digest(body, resolved, package.source_digest(platform), platform)
+    if (
+        not force
+        and found
+        and found["StackStatus"] in _FAST_STATUSES
+        and tags.get(DIGEST_TAG) == digest
+        and all(c.changed is False for c in resolved.changes)
+    ):
+        shown = {k: v for k, v in resolved.effective.items() if k not in TOOL_PARAMETERS}
+        reason = "the template, the parameters and the code are those of the last deploy"
+        return Plan(name, change_set_type, None, [], shown, None, resolved.changes, skipped=reason)
+    retained: list[str] = []
+    adopted = ""
+    if change_set_type == "CREATE":
+        retained, adopted = _retained_buckets(clients, name, given.get("BucketName", ""))
+    template.lint(body, clients.region)
+    staged = package.stage(clients, package.build(platform))
+    resolved = params.resolve(
+        declared,
+        given,
+        current,
+        set_by_tool={"ArtifactBucket": staged.bucket, "ArtifactKey": staged.key},
+        recorded=recorded,
+        salt=salt,
     )
+    new_tags = {STACK_TAG: name, DIGEST_TAG: digest}
+    if resolved.fingerprints:
+        new_tags[SECRETS_TAG] = ";".join(f"{k}={v}" for k, v in sorted(resolved.fingerprints.items()))
+    from botocore.exceptions import ClientError
+
+    shown = dict(resolved.effective)
+    imported: dict[str, Any] = {"TemplateBody": body}
+    if adopted:  # an existing bucket: import it into a new stack, then update it to the full template
+        change_set_type = "IMPORT"
+        imported = {
+            "TemplateBody": _import_template(body, adopted),
+            "ResourcesToImport": [
+                {
+                    "ResourceType": "AWS::S3::Bucket",
+                    "LogicalResourceId": IMAGES_BUCKET,
+                    "ResourceIdentifier": {"BucketName": adopted},
+                }
+            ],
+        }
+    try:
+        created = cfn.create_change_set(
+            StackName=name,
+            ChangeSetName=f"resizer-{datetime.now(UTC):%Y%m%d-%H%M%S}",
+            ChangeSetType=change_set_type,
+            Parameters=resolved.api,
+            Capabilities=["CAPABILITY_IAM"],
+            Description="resizer deploy",
+            Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()],
+            **imported,
+        )
+    except ClientError as exc:  # some endpoints refuse an identical update at once (moto, the local cloud)
+        if not any(marker in exc.response.get("Error", {}).get("Message", "") for marker in _NO_CHANGES):
+            raise
+        return Plan(name, change_set_type, None, [], shown, staged, resolved.changes)
     described = _wait_for_change_set(cfn, created["Id"], sleep)
-    shown = {k: v for k, v in values.items() if not defaults.get(k, {}).get("NoEcho")}
+    previous = None
+    if current and current.get("ArtifactKey") and current.get("ArtifactKey") != staged.key:
+        previous = (current.get("ArtifactBucket", staged.bucket), current["ArtifactKey"])
+    result = Plan(name, change_set_type, created["Id"], [], shown, staged, resolved.changes, "", previous)
     if described["Status"] == "FAILED":
         reason = described.get("StatusReason", "")
         if any(marker in reason for marker in _NO_CHANGES):
             cfn.delete_change_set(ChangeSetName=created["Id"])
-            return Plan(name, change_set_type, None, [], shown, published)
-        discard(clients, Plan(name, change_set_type, created["Id"]))  # no empty stack left behind
+            return Plan(name, change_set_type, None, [], shown, staged, resolved.changes)
+        discard(clients, result)  # no empty stack left behind
         raise TemplateInvalid(f"CloudFormation refused the change set: {reason}", [reason])
-    return Plan(name, change_set_type, created["Id"], _changes(cfn, described), shown, published)
+    changes = _changes(cfn, described)
+    if adopted:  # what the update after the import adds
+        resources = template.sections(body).get("Resources") or {}
+        changes += [
+            Change("Add", lid, str(r.get("Type"))) for lid, r in resources.items() if lid != IMAGES_BUCKET
+        ]
+    return Plan(
+        name,
+        change_set_type,
+        created["Id"],
+        changes,
+        shown,
+        staged,
+        resolved.changes,
+        "",
+        previous,
+        retained,
+        adopted,
+        str(template_path or template.DEFAULT_TEMPLATE),
+        template.digest(body),
+        new_tags,
+    )
+
+
+IMAGES_BUCKET = "ImagesBucket"
+
+
+def _import_template(body: str, bucket: str) -> str:
+    """The template of an import: the stack's parameters, and the images bucket alone, by name."""
+    declared = template.parameters(body)
+    resource = {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",  # as AWS requires of an imported resource
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {"BucketName": bucket},
+    }
+    return json.dumps(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "resizer: import the images bucket; the next update adds the rest",
+            "Parameters": declared,
+            "Resources": {IMAGES_BUCKET: resource},
+        },
+        indent=1,
+    )
+
+
+def _retained_buckets(clients: Clients, name: str, bucket_name: str) -> tuple[list[str], str]:
+    """Images buckets that earlier stacks of this name kept (CloudFormation names them
+    ``<stack>-imagesbucket-<random>``), and the bucket to adopt: BucketName when it exists in this
+    account (CloudFormation cannot create it, so the stack imports it); ConfigError when another
+    account owns it."""
+    from botocore.exceptions import ClientError
+
+    s3 = clients.client("s3")
+    if bucket_name:
+        try:
+            s3.head_bucket(Bucket=bucket_name, ExpectedBucketOwner=clients.account_id())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchBucket", "NotFound"}:
+                return [], ""
+            raise ConfigError(
+                f"the bucket {bucket_name} exists and is not this account's: a stack cannot use it",
+                hint="leave BucketName out (a new bucket is made), or name a bucket of this account",
+            ) from None
+        return [], bucket_name
+    prefix = f"{name.lower()}-imagesbucket-"
+    found = s3.list_buckets().get("Buckets", [])
+    return sorted(b["Name"] for b in found if b["Name"].startswith(prefix)), ""
+
+
+def _current_parameters(found: dict | None) -> dict[str, str]:
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in (found or {}).get("Parameters", [])}
+
+
+def _recorded_fingerprints(tag: str) -> dict[str, str]:
+    pairs = (item.partition("=") for item in tag.split(";") if item)
+    return {k: v for k, sep, v in pairs if sep}
+
+
+def _digest(body: str, resolved: params.Resolved, code: str, platform: str) -> str:
+    effective = {k: v for k, v in resolved.effective.items() if k not in TOOL_PARAMETERS}
+    record = {
+        "template": template.digest(body),
+        "parameters": effective,
+        "noecho": resolved.fingerprints,
+        "code": code,
+        "platform": platform,
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def _platform(clients: Clients, platform: str | None, architecture: str, name: str) -> str:
+    """The platform to build for: the stack's architecture on AWS (any other is refused)."""
+    if clients.is_local_cloud():
+        return platform or "local"
+    if platform and platform != architecture:
+        raise ConfigError(
+            f"stack {name} runs on {architecture}: a zip built for {platform} would not import on Lambda",
+            hint=f"drop --platform, or change the stack's architecture with -p Architecture={platform}",
+        )
+    return architecture
 
 
 @translated
@@ -103,16 +291,63 @@ def execute(
     if planned.no_changes:
         return
     cfn = clients.client("cloudformation")
+    if planned.artifact is not None:  # the code goes up only now, once the plan was accepted
+        package.publish(clients, planned.artifact.artifact)
+    change_set_id = planned.change_set_id
+    if planned.adopted_bucket:
+        change_set_id = yield from _import_then_plan_update(cfn, planned, sleep=sleep, poll=poll)
     after = stack.newest_event_id(cfn, planned.stack)
-    cfn.execute_change_set(ChangeSetName=planned.change_set_id)
+    cfn.execute_change_set(ChangeSetName=change_set_id)
     stack_id = stack.require(cfn, planned.stack)["StackId"]
     for event in stack.watch(cfn, stack_id, after=after, sleep=sleep, poll=poll):
-        yield event
         if isinstance(event, stack.Settled) and not event.ok:
+            yield event
             error = stack.failure(event, "deploy")
             if event.status == "ROLLBACK_COMPLETE":
                 error.hint = "a failed first deploy cannot be updated: run 'resizer destroy', fix, deploy"
             raise error
+        if isinstance(event, stack.Settled) and planned.previous_artifact:
+            bucket, key = planned.previous_artifact
+            if not stack.runs_artifact(cfn, key):
+                with contextlib.suppress(OperationError):  # then it is merely never expired
+                    package.supersede(clients, bucket, key)
+        yield event
+
+
+def _import_then_plan_update(
+    cfn: Any, planned: Plan, *, sleep: Callable[[float], None], poll: float
+) -> Iterator[stack.StackEvent | stack.Settled]:
+    """Run the import (the stack takes the bucket), then create the update to the full template
+    (every value as imported); the update's change set id."""
+    body = template.read(Path(planned.template_path))
+    if template.digest(body) != planned.template_sha256:
+        raise ConfigError("the template changed since this plan was made", hint="plan again")
+    after = stack.newest_event_id(cfn, planned.stack)
+    cfn.execute_change_set(ChangeSetName=planned.change_set_id)
+    stack_id = stack.require(cfn, planned.stack)["StackId"]
+    for event in stack.watch(cfn, stack_id, after=after, sleep=sleep, poll=poll):
+        if isinstance(event, stack.Settled):
+            if not event.ok:
+                yield event
+                raise stack.failure(event, "import of the images bucket")
+            continue  # the stack goes on: the update follows
+        yield event
+    names = template.parameters(body)
+    created = cfn.create_change_set(
+        StackName=planned.stack,
+        TemplateBody=body,
+        ChangeSetName=f"resizer-{datetime.now(UTC):%Y%m%d-%H%M%S}-after-import",
+        ChangeSetType="UPDATE",
+        Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(names)],
+        Capabilities=["CAPABILITY_IAM"],
+        Description="resizer deploy (after importing the images bucket)",
+        Tags=[{"Key": k, "Value": v} for k, v in planned.tags.items()],
+    )
+    described = _wait_for_change_set(cfn, created["Id"], sleep)
+    if described["Status"] == "FAILED":
+        reason = described.get("StatusReason", "")
+        raise TemplateInvalid(f"CloudFormation refused the update after the import: {reason}", [reason])
+    return created["Id"]
 
 
 @translated
@@ -123,12 +358,15 @@ def discard(clients: Clients, planned: Plan) -> None:
     cfn = clients.client("cloudformation")
     cfn.delete_change_set(ChangeSetName=planned.change_set_id)
     found = stack.describe(cfn, planned.stack)
-    if planned.change_set_type == "CREATE" and found and found["StackStatus"] == "REVIEW_IN_PROGRESS":
+    if (
+        planned.change_set_type in ("CREATE", "IMPORT")
+        and found
+        and found["StackStatus"] == "REVIEW_IN_PROGRESS"
+    ):
         cfn.delete_stack(StackName=planned.stack)
 
 
-def _change_set_type(cfn: Any, name: str) -> str:
-    found = stack.describe(cfn, name)
+def _change_set_type(found: dict | None, name: str) -> str:
     status = found["StackStatus"] if found else None
     if status in (None, "REVIEW_IN_PROGRESS"):
         return "CREATE"

@@ -53,7 +53,11 @@ def plan(clients: Clients, name: str, *, delete_images: bool = False) -> Destroy
     if bucket and delete_images:
         deleted.append(f"the images bucket {bucket} and every image in it")
     elif bucket:
-        kept.append(f"the images bucket {bucket} and every image in it")
+        kept.append(
+            f"the images bucket {bucket} and every image in it, private from then on: its public-read "
+            "policy and the API its website redirects to go with the stack, so its URLs answer 403 "
+            f"until a new stack adopts it with: resizer deploy -p BucketName={bucket}"
+        )
     return DestroyPlan(name, described["StackId"], bucket, artifact, delete_images, deleted, kept)
 
 
@@ -70,8 +74,9 @@ def destroy(
         if isinstance(event, stack.Settled) and not event.ok:
             raise stack.failure(event, "destroy")
     s3 = clients.client("s3")
-    if planned.artifact and not _in_use(cfn, planned.artifact[1]):
-        s3.delete_object(Bucket=planned.artifact[0], Key=planned.artifact[1])
+    if planned.artifact and not stack.runs_artifact(cfn, planned.artifact[1]):
+        owner = {"ExpectedBucketOwner": clients.account_id()}
+        s3.delete_object(Bucket=planned.artifact[0], Key=planned.artifact[1], **owner)
         yield Removed(f"s3://{planned.artifact[0]}/{planned.artifact[1]}")
     if planned.delete_images and planned.bucket:
         count = empty_bucket(s3, planned.bucket)
@@ -80,7 +85,8 @@ def destroy(
 
 
 def empty_bucket(s3: Any, bucket: str) -> int:
-    """Delete every object version and delete marker; the number deleted."""
+    """Delete every object version and delete marker; the number deleted. An operations error
+    naming the keys S3 did not delete (deletions.failed): the bucket is then kept, not empty."""
     count = 0
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         doomed = [
@@ -92,16 +98,6 @@ def empty_bucket(s3: Any, bucket: str) -> int:
             raise deletions.failed(failures, hint=f"{count + len(deleted)} version(s) were deleted")
         count += len(deleted)
     return count
-
-
-def _in_use(cfn: Any, key: str) -> bool:
-    """Whether a live stack still runs this zip (zips are content-addressed, so stacks share them)."""
-    for page in cfn.get_paginator("describe_stacks").paginate():
-        for other in page["Stacks"]:
-            params = {p["ParameterKey"]: p.get("ParameterValue") for p in other.get("Parameters", [])}
-            if params.get("ArtifactKey") == key and other["StackStatus"] != "DELETE_COMPLETE":
-                return True
-    return False
 
 
 def _physical_id(cfn: Any, stack_id: str, resource_type: str) -> str:

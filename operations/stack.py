@@ -121,17 +121,46 @@ def watch(
     seen: set[str] = set()
     history: list[StackEvent] = []
     deadline = clock() + timeout
+    backoff = 0.0
+    status = "UNKNOWN_IN_PROGRESS"
     while True:
-        status = _status(cfn, stack)
-        for event in new_events(cfn, stack, seen, after):
-            history.append(event)
-            yield event
-        if settled(status):
-            yield Settled(stack, status, None if status in OK_STATUSES else root_cause(history))
-            return
+        try:
+            status = _status(cfn, stack)
+            for event in new_events(cfn, stack, seen, after):
+                history.append(event)
+                yield event
+        except Exception as exc:  # a throttled read: wait longer and read again, the stack goes on
+            if not _throttled(exc):
+                raise
+            backoff = min(max(backoff * 2, poll, 1.0), MAX_BACKOFF)
+        else:
+            backoff = 0.0
+            if settled(status):
+                yield Settled(stack, status, None if status in OK_STATUSES else root_cause(history))
+                return
         if clock() > deadline:
             raise DeployFailed(f"stack {stack} still {status} after {timeout:.0f} s", reason="timeout")
-        sleep(poll)
+        sleep(backoff or poll)
+
+
+MAX_BACKOFF = 30.0
+_THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
+
+
+def _throttled(exc: BaseException) -> bool:
+    from botocore.exceptions import ClientError
+
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _THROTTLING
+
+
+def runs_artifact(cfn: Any, key: str) -> bool:
+    """Whether a live stack runs this zip (zips are content-addressed, so stacks share them)."""
+    for page in cfn.get_paginator("describe_stacks").paginate():
+        for other in page["Stacks"]:
+            params = {p["ParameterKey"]: p.get("ParameterValue") for p in other.get("Parameters", [])}
+            if params.get("ArtifactKey") == key and other["StackStatus"] != "DELETE_COMPLETE":
+                return True
+    return False
 
 
 def _status(cfn: Any, stack: str) -> str:

@@ -25,23 +25,33 @@ def deploy(
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Execute the change set without asking.")] = False,
     platform: Annotated[
-        str | None, typer.Option(help="Build the zip for arm64, x86_64 or local instead of the Architecture.")
+        str | None,
+        typer.Option(help="Build the zip for this platform; on AWS only the stack's Architecture."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Plan a change set even if nothing changed since.")
+    ] = False,
     *,
     options: Common,
 ) -> None:
     """Deploy the stack through a CloudFormation change set, showing its events live.
 
-    Exits 0 when the stack is deployed or already up to date; non-zero with the root cause of a
-    failure. Examples: resizer deploy · resizer deploy -p MemorySize=2048 --yes
+    Parameters not given keep the stack's current values. Exits 0 when the stack is deployed or
+    already up to date; non-zero with the root cause of a failure.
+    Examples: resizer deploy · resizer deploy -p MemorySize=2048 --yes
     """
     settings = context.settings(options, parameter)
     clients = context.clients(settings)
     with render.err.status("Linting, packaging and planning the change set..."):
-        planned = deploy_op.plan(clients, settings, platform=platform)
+        planned = deploy_op.plan(clients, settings, platform=platform, force=force)
     if planned.no_changes:
         if options.json:
-            render.emit_json({"event": "no_changes", "stack": planned.stack})
+            render.emit_json({"event": "no_changes", "stack": planned.stack, "skipped": planned.skipped})
+        elif planned.skipped:
+            render.out.print(
+                f"No changes: stack [bold]{planned.stack}[/] is up to date ({render.safe(planned.skipped)}; "
+                "lint, build and change set skipped; --force plans one anyway)."
+            )
         else:
             render.out.print(f"No changes: stack [bold]{planned.stack}[/] is up to date.")
         return
@@ -64,12 +74,20 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
     if as_json:
         render.emit_json({"event": "plan", **render.plain(planned)})
         return
-    verb = "Create" if planned.change_set_type == "CREATE" else "Update"
-    note = "" if planned.artifact is None else f" with code {planned.artifact.key}"
+    verb = {"CREATE": "Create", "IMPORT": "Create (adopting its images bucket)"}.get(
+        planned.change_set_type, "Update"
+    )
+    note = ""
+    if planned.artifact is not None:
+        upload = "already published" if planned.artifact.present else "uploaded when you confirm"
+        note = f" with code {planned.artifact.key} ({upload})"
     render.out.print(f"{verb} stack [bold]{planned.stack}[/]{note}")
+    for bucket in planned.retained_buckets:
+        render.out.print(f"[yellow]note:[/] {render.safe(retained_note(planned.stack, bucket))}")
+    show_parameters(planned)
     changes = render.table("action", "resource", "type", "replacement")
     for change in planned.changes:
-        style = render.ACTION_STYLES.get(change.action, "")
+        style = render.ACTION_STYLES.get(change.action, "cyan")
         changes.add_row(
             f"[{style}]{change.action}[/]",
             render.safe(change.logical_id),
@@ -80,6 +98,27 @@ def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
         render.out.print(changes)
     else:
         render.out.print("[dim](the endpoint listed no resource-level changes)[/]")
+
+
+def retained_note(stack: str, bucket: str) -> str:
+    return (
+        f"the images bucket {bucket}, kept when an earlier stack {stack} was destroyed, is not used by "
+        f"this plan (a new bucket is made); to serve its images again, adopt it instead: "
+        f"resizer deploy -p BucketName={bucket}"
+    )
+
+
+def show_parameters(planned: deploy_op.Plan) -> None:
+    """Changed parameters (old → new, NoEcho as ****), and how many keep their value."""
+    changed = planned.changed_parameters
+    kept = len(planned.parameter_changes) - len(changed)
+    if changed:
+        rows = render.table("parameter", "value")
+        for change in changed:
+            rows.add_row(change.name, render.safe(change.shown))
+        render.out.print(rows)
+    if planned.change_set_type == "UPDATE":
+        render.out.print(f"[dim]{kept} other parameter(s) keep their current values.[/]")
 
 
 def confirmed() -> bool:

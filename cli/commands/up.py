@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from cli import render
+from cli.commands import deploy as deploy_cmd
 from cli.commands import stack_events
 from cli.errors import handles_errors
 from operations import deploy as deploy_op
@@ -60,6 +61,8 @@ def up(
                 if isinstance(event, deploy_op.Plan):
                     verb = "up to date" if event.no_changes else f"{event.change_set_type.lower()}"
                     render.out.print(f"Stack {event.stack}: {verb}")
+                    for bucket in event.retained_buckets:  # what the earlier stack left, said plainly
+                        render.out.print(f"note: {deploy_cmd.retained_note(event.stack, bucket)}")
                 elif isinstance(event, local.SampleUploaded):
                     render.out.print(f"Uploaded a generated sample photo: {event.key} ({event.size:,} bytes)")
                 elif isinstance(event, local.Ready):

@@ -52,6 +52,12 @@ def plan_json(entry: PlanEntry) -> dict[str, Any]:
         "no_changes": planned.no_changes,
         "changes": [vars(c) for c in planned.changes],
         "parameters": planned.parameters,
+        "parameter_changes": [
+            {"name": p.name, "old": p.old, "new": p.new, "secret": p.secret, "changed": p.changed}
+            for p in planned.parameter_changes
+        ],
+        "skipped": planned.skipped,
+        "retained_buckets": planned.retained_buckets,
         "artifact": planned.artifact.key if planned.artifact else None,
         "page": f"/deploy/{entry.id}",
         "events": f"/deploy/{entry.id}/events",
@@ -101,14 +107,16 @@ def deploy_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/deploy/plan", name="deploy_plan", openapi_extra=cli("deploy"))
-def plan(request: Request, parameters: str = Form(""), platform: str = Form("")) -> Any:
+def plan(
+    request: Request, parameters: str = Form(""), platform: str = Form(""), force: bool = Form(False)
+) -> Any:
     console = state.of(request)
     found = console.workspace.settings(parse_parameters(parameters))
     clients = console.workspace.clients(found)
     if console.runs.active(found.target.stack):
         raise StackBusy(f"a deploy or destroy of {found.target.stack} is running in this console")
     planned = deploy_op.plan(
-        clients, found, platform=_platform(platform, default=None), sleep=console.settings.sleep
+        clients, found, platform=_platform(platform, default=None), sleep=console.settings.sleep, force=force
     )
     entry = console.plans.add(planned, clients)
     return done(request, f"/deploy/{entry.id}", plan_json(entry))

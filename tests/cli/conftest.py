@@ -34,9 +34,10 @@ def aws(monkeypatch, tmp_path):
 @pytest.fixture
 def fake_build(monkeypatch, tmp_path):
     """package.build without pip: a small real zip whose handler text the test can change."""
-    state = {"code": "def handler(event, context):\n    return {}\n"}
+    state = {"code": "def handler(event, context):\n    return {}\n", "builds": []}
 
     def build(platform, *, cache_dir=None, out_dir=None):
+        state["builds"].append(platform)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr(
@@ -49,6 +50,11 @@ def fake_build(monkeypatch, tmp_path):
         return package.Artifact(path, digest, len(data), platform, 1)
 
     monkeypatch.setattr(package, "build", build)
+    monkeypatch.setattr(
+        package,
+        "source_digest",
+        lambda platform: hashlib.sha256(f"{platform}:{state['code']}".encode()).hexdigest(),
+    )
     return state
 
 

@@ -146,3 +146,34 @@ def test_package_build_and_publish(browser: Browser) -> None:
     assert published["published"]["key"] == f"functions/{published['sha256']}.zip"
     page = browser.post("/deploy/package", {"platform": "arm64"}, html=True)
     assert page.status_code == 200 and published["sha256"] in page.text
+
+
+def test_the_plan_page_lists_parameter_changes_and_keeps_the_rest(cloud, tmp_path) -> None:
+    with TestClient(create_app(settings_for(cloud, stack="params", events_dir=tmp_path))) as client:
+        browser = Browser(client).login()
+        first = browser.post(
+            "/deploy/plan", {"parameters": "MemorySize=1536\nSigningKey=first-secret-1"}
+        ).json()
+        browser.post(f"/deploy/{first['id']}/execute")
+        with browser.client.stream("GET", first["events"]) as stream:
+            assert json.loads(read_events(stream)[-1][1])["ok"] is True
+
+        plan = browser.post(
+            "/deploy/plan", {"parameters": "MemorySize=2048\nSigningKey=second-secret-2"}
+        ).json()
+        page = browser.page(plan["page"]).text
+
+        changes = {c["name"]: c for c in plan["parameter_changes"]}
+        assert (changes["MemorySize"]["old"], changes["MemorySize"]["new"]) == ("1536", "2048")
+        assert changes["SigningKey"]["changed"] is True and changes["SigningKey"]["new"] == "****"
+        assert changes["Timeout"]["changed"] is False
+        assert "1536 → 2048" in page and "**** → **** (changed)" in page
+        assert "other parameter(s) keep their current values" in page
+        for secret in ("first-secret-1", "second-secret-2"):
+            assert secret not in page and secret not in json.dumps(plan)
+        browser.post(f"/deploy/{plan['id']}/discard")
+
+        # A plan that leaves everything out changes nothing: no parameter reverts to its default.
+        same = browser.post("/deploy/plan", {"parameters": ""}).json()
+        assert same["no_changes"] and same["skipped"]
+        assert not [c for c in same["parameter_changes"] if c["changed"] is not False]

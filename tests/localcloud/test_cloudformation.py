@@ -502,7 +502,7 @@ def fake_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str
 
 
 def test_operations_deploy_succeeds_then_reports_a_failed_update(
-    aws: None, fake_build: dict[str, str]
+    aws: None, fake_build: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clients = Clients(boto3.Session(region_name=REGION))
     settings = Settings(Target(stack=STACK, region=REGION))
@@ -515,7 +515,8 @@ def test_operations_deploy_succeeds_then_reports_a_failed_update(
     planned = deploy.plan(clients, Settings(settings.target, {"MemorySize": "512"}), sleep=lambda s: None)
     assert [(c.action, c.logical_id) for c in planned.changes] == [("Modify", "Function")]
     assert planned.artifact is not None and planned.artifact.key != first.parameters["ArtifactKey"]
-    boto3.client("s3").delete_object(Bucket=planned.artifact.bucket, Key=planned.artifact.key)
+    # The zip goes up when the plan is executed: make that upload go nowhere, so it is missing.
+    monkeypatch.setattr(package, "publish", lambda clients, artifact: None)
     with pytest.raises(DeployFailed) as caught:
         list(deploy.execute(clients, planned, sleep=lambda s: None, poll=0))
     assert caught.value.resource == "Function"
@@ -525,17 +526,19 @@ def test_operations_deploy_succeeds_then_reports_a_failed_update(
     assert config["MemorySize"] == 1024  # the update was rolled back
 
 
-def test_operations_deploy_of_a_missing_artifact_fails_on_the_function(aws: None, fake_build: None) -> None:
+def test_operations_deploy_of_a_missing_artifact_fails_on_the_function(
+    aws: None, fake_build: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clients = Clients(boto3.Session(region_name=REGION))
     planned = deploy.plan(clients, Settings(Target(stack=STACK, region=REGION)), sleep=lambda s: None)
     assert planned.artifact is not None
-    boto3.client("s3").delete_object(Bucket=planned.artifact.bucket, Key=planned.artifact.key)
+    monkeypatch.setattr(package, "publish", lambda clients, artifact: None)  # the upload goes nowhere
 
     with pytest.raises(DeployFailed) as caught:
         list(deploy.execute(clients, planned, sleep=lambda s: None, poll=0))
 
     assert caught.value.resource == "Function"
-    assert "NoSuchKey" in caught.value.reason
+    assert "S3 Error Code: NoSuchBucket" in caught.value.reason  # nothing was ever published
     assert "ROLLBACK_COMPLETE" in caught.value.message
 
 

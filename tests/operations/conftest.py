@@ -82,11 +82,16 @@ class FakeBuild:
         path.write_bytes(data)
         return package.Artifact(path=path, sha256=sha256, size=len(data), platform=platform, files=2)
 
+    def digest(self, platform: str) -> str:
+        """Stands in for package.source_digest: what the build would hold, without building."""
+        return hashlib.sha256(f"{platform}:{self.code}".encode()).hexdigest()
+
 
 @pytest.fixture
 def fake_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeBuild:
     fake = FakeBuild(tmp_path / "builds")
     monkeypatch.setattr(deploy.package, "build", fake)
+    monkeypatch.setattr(deploy.package, "source_digest", fake.digest)
     return fake
 
 

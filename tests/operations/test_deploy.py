@@ -73,16 +73,17 @@ def test_a_first_deploy_is_a_create_that_adds_every_resource(deployer: Deployer)
     assert ("Add", "ImagesBucket", "AWS::S3::Bucket") in rows
     assert {c.action for c in planned.changes} == {"Add"}
     assert {c.logical_id for c in planned.changes} == template_resources()
-    # The zip was built for the template's default Architecture and uploaded once.
+    # The zip was built for the template's default Architecture, and is not uploaded yet: a plan
+    # publishes nothing (not even the artifacts bucket) until it is executed.
     assert deployer.build.calls == ["arm64"]
     published = planned.artifact
-    assert published is not None and published.uploaded
+    assert published is not None and not published.present and not published.uploaded
     assert published.key == f"functions/{published.artifact.sha256}.zip"
-    assert planned.parameters == {
-        "ArtifactBucket": published.bucket,
-        "ArtifactKey": published.key,
-        "Delivery": "website",  # the Deployer's default (plain moto has no CloudFront models)
-    }
+    assert planned.parameters["ArtifactBucket"] == published.bucket
+    assert planned.parameters["ArtifactKey"] == published.key
+    assert planned.parameters["MemorySize"] == "1024" and planned.parameters["SigningKey"] == "****"
+    assert deployer.clients.client("s3").list_buckets()["Buckets"] == []
+    assert planned.parameters["Delivery"] == "website"  # the Deployer's default (plain moto: no CloudFront)
     assert deployer.cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"
     assert deployer.clients.client("lambda").list_functions()["Functions"] == []  # nothing created yet
 
@@ -119,7 +120,10 @@ def test_deploying_the_same_code_and_parameters_again_changes_nothing(deployer: 
     assert again.change_set_id is None
     assert again.change_set_type == "UPDATE"
     assert again.changes == []
-    assert again.artifact is not None and not again.artifact.uploaded  # content-addressed: already there
+    # The stack's digest tag matched: no lint, no build, no change set.
+    assert again.skipped and again.artifact is None
+    assert deployer.build.calls == ["arm64"]
+    assert not [c for c in again.parameter_changes if c.changed is not False]
     assert list(deploy.execute(deployer.clients, again, sleep=NO_SLEEP)) == []
     # The no-op change set was deleted: only the first deploy's (executed) one is left.
     assert change_set_ids(deployer) == [first.change_set_id]
@@ -136,13 +140,18 @@ def test_a_code_change_updates_the_function(deployer: Deployer) -> None:
 
     assert planned.change_set_type == "UPDATE" and not planned.no_changes
     assert planned.artifact is not None and first.artifact is not None
-    assert planned.artifact.key != first.artifact.key and planned.artifact.uploaded
+    assert planned.artifact.key != first.artifact.key and not planned.artifact.present
     events = deployer.execute(planned)
     assert events[-1] == Settled(events[-1].stack, "UPDATE_COMPLETE", None)
     assert [e.status for e in events[:-1]] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
     function = deployer.function()
     assert function["CodeSha256"] == code_sha256(planned.artifact.artifact.sha256)
     assert function["CodeSha256"] != code_sha256(first.artifact.artifact.sha256)
+    # The replaced zip is marked for the artifacts bucket's lifecycle rule; the running one is not.
+    s3 = deployer.clients.client("s3")
+    old = s3.get_object_tagging(Bucket=first.artifact.bucket, Key=first.artifact.key)["TagSet"]
+    assert old == [{"Key": "resizer:superseded", "Value": "true"}]
+    assert s3.get_object_tagging(Bucket=planned.artifact.bucket, Key=planned.artifact.key)["TagSet"] == []
 
 
 def test_a_parameter_change_reaches_the_function(deployer: Deployer) -> None:
@@ -153,10 +162,11 @@ def test_a_parameter_change_reaches_the_function(deployer: Deployer) -> None:
 
     assert planned.change_set_type == "UPDATE"
     assert events[-1].status == "UPDATE_COMPLETE"
-    # NoEcho parameters are not shown in the plan; the others are, as given.
+    # NoEcho parameters are masked in the plan; the others are shown as given.
     assert planned.parameters["MemorySize"] == "2048"
     assert planned.parameters["AllowedSizes"] == "100x100,x600"
-    assert "SigningKey" not in planned.parameters
+    assert planned.parameters["SigningKey"] == "****"
+    assert "s3cret" not in repr(planned)
     function = deployer.function()
     assert function["MemorySize"] == 2048
     variables = function["Environment"]["Variables"]
@@ -164,10 +174,27 @@ def test_a_parameter_change_reaches_the_function(deployer: Deployer) -> None:
     assert variables["SIGNING_KEY"] == "s3cret"
 
 
-def test_the_zip_is_built_for_the_architecture_or_the_given_platform(deployer: Deployer) -> None:
+def test_the_zip_is_built_for_the_architecture(deployer: Deployer) -> None:
     deployer.plan(Architecture="x86_64")
-    deploy.plan(deployer.clients, deployer.settings("other"), platform="local", sleep=NO_SLEEP)
-    assert deployer.build.calls == ["x86_64", "local"]
+    deploy.plan(deployer.clients, deployer.settings("other"), platform="arm64", sleep=NO_SLEEP)
+    assert deployer.build.calls == ["x86_64", "arm64"]
+
+
+@pytest.mark.parametrize("platform", ["x86_64", "local"])
+def test_on_aws_a_platform_other_than_the_stacks_architecture_is_refused(
+    deployer: Deployer, platform: str
+) -> None:
+    """A zip built for x86_64 (or this machine) on an arm64 function cannot import Pillow on Lambda."""
+    deployer.deploy()  # Architecture arm64, the default
+
+    with pytest.raises(ConfigError) as raised:
+        deploy.plan(deployer.clients, deployer.settings(), platform=platform, sleep=NO_SLEEP)
+
+    assert raised.value.message == (
+        f"stack resizer runs on arm64: a zip built for {platform} would not import on Lambda"
+    )
+    assert f"-p Architecture={platform}" in raised.value.hint or platform == "local"
+    assert deployer.build.calls == ["arm64"]  # only the first deploy's build
 
 
 def test_an_unknown_parameter_is_a_config_error_before_anything_is_done(deployer: Deployer) -> None:

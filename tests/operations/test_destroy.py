@@ -53,7 +53,11 @@ def test_the_plan_keeps_the_images_bucket(deployer: Deployer) -> None:
     assert plan.bucket == bucket
     assert plan.artifact == (planned.artifact.bucket, planned.artifact.key)
     assert not plan.delete_images
-    assert plan.kept == [f"the images bucket {bucket} and every image in it"]
+    assert len(plan.kept) == 1
+    assert plan.kept[0].startswith(f"the images bucket {bucket} and every image in it")
+    # What is left is said plainly: private from then on, and how to get the images served again.
+    assert "answer 403" in plan.kept[0]
+    assert f"a new stack adopts it with: resizer deploy -p BucketName={bucket}" in plan.kept[0]
     assert plan.deleted == [
         "stack resizer: the function, its role, log group, API and alarms",
         f"the function's zip s3://{planned.artifact.bucket}/{planned.artifact.key}",

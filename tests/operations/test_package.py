@@ -1,8 +1,11 @@
 """operations.package: deterministic, cached builds of the function's zip, and its upload to S3."""
 
 import hashlib
+import json
+import os
 import struct
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -77,10 +80,50 @@ def test_the_zip_holds_the_function_and_its_dependencies_only(local: tuple[Artif
     assert "PIL/Image.py" in names
     assert any(n.startswith("PIL/_imaging.") and n.endswith(".so") for n in names)
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
     for name in names:
-        assert "__pycache__" not in name and not name.endswith(".pyc"), name
+        if "__pycache__" in name or name.endswith(".pyc"):  # the dependencies' precompiled bytecode
+            assert name.endswith(f".{tag}.pyc") and name.split("/")[-2] == "__pycache__", name
+            assert not name.startswith("resizer_function/"), name
         assert "/tests/" not in f"/{name}" and not name.startswith("bin/"), name
         assert name.rsplit("/", 1)[-1] not in {"INSTALLER", "REQUESTED", "direct_url.json"}, name
+
+
+def test_the_zip_carries_its_own_pinned_sdk_with_only_the_services_it_calls(
+    local: tuple[Artifact, Artifact], tmp_path: Path
+) -> None:
+    """The function must not depend on the runtime's bundled boto3 (IfNoneMatch needs botocore >=
+    1.35.2): the zip has a pinned one, precompiled, with the models of FUNCTION_AWS_SERVICES only."""
+    names = _names(local[0])
+    assert "botocore/data/s3/2006-03-01/service-2.json.gz" in names
+    assert "botocore/data/endpoints.json" in names
+    assert not any(n.startswith("botocore/data/ec2/") for n in names)
+    assert any(n.startswith("boto3/__pycache__/__init__.cpython-") for n in names)
+    pinned = dict(line.split("==") for line in package.REQUIREMENTS.read_text().splitlines() if "==" in line)
+    assert pinned["boto3"] and pinned["botocore"]
+    with zipfile.ZipFile(local[0].path) as zf:
+        zf.extractall(tmp_path / "task")
+    probe = (
+        "import sys; sys.path[:0] = [sys.argv[1]]\n"
+        "import json, botocore, botocore.exceptions, resizer_function.handler as h\n"
+        "h.s3_client()\n"
+        "try:\n    h.boto3.client('ec2')\n"
+        "except botocore.exceptions.UnknownServiceError:\n    ec2 = 'unknown'\n"
+        "print(json.dumps([botocore.__version__, botocore.__file__, ec2]))\n"
+    )
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    done = subprocess.run(  # -S: no site-packages, only the zip (and the standard library); -B: read-only
+        [sys.executable, "-S", "-B", "-c", probe, str(tmp_path / "task")],
+        env={**env, "BUCKET": "b", "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    version, where, ec2 = json.loads(done.stdout)
+    assert version == pinned["botocore"]
+    assert tuple(int(p) for p in version.split(".")) >= (1, 35, 2)
+    assert where.startswith(str(tmp_path / "task"))
+    assert ec2 == "unknown"
 
 
 def test_every_entry_has_fixed_metadata(local: tuple[Artifact, Artifact]) -> None:
@@ -102,6 +145,17 @@ def test_a_cached_build_does_not_run_pip(
     artifact = build("local")
     assert artifact.path == local[0].path
     assert artifact.path.parent == cache_dir / "builds"
+
+
+def test_a_rebuild_of_unchanged_sources_reuses_the_zip(
+    local: tuple[Artifact, Artifact], cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing the 30 MB zip again takes seconds: unchanged sources and dependencies reuse it."""
+    before = local[0].path.stat().st_mtime_ns
+    monkeypatch.setattr(package, "_write_zip", lambda *args: pytest.fail("the zip was written again"))
+    again = build("local", cache_dir=cache_dir)
+    assert again == local[0]
+    assert again.path.stat().st_mtime_ns == before
 
 
 def test_arm64_gets_aarch64_pillow(arm64: Artifact, local: tuple[Artifact, Artifact]) -> None:
@@ -189,3 +243,98 @@ def test_publishing_a_missing_zip_is_refused(aws: None, tmp_path: Path) -> None:
     artifact = Artifact(path=tmp_path / "gone.zip", sha256="0" * 64, size=1, platform="local", files=1)
     with pytest.raises(NotFound):
         publish(Clients(boto3.Session(region_name="eu-west-1")), artifact)
+
+
+def _tiny_artifact(
+    tmp_path: Path, name: str = "function.zip", body: bytes = b"PK\x05\x06" + b"\0" * 18
+) -> Artifact:
+    path = tmp_path / name
+    path.write_bytes(body)
+    digest = hashlib.sha256(body).hexdigest()
+    return Artifact(path=path, sha256=digest, size=len(body), platform="arm64", files=0)
+
+
+def _recorded_calls(clients: Clients) -> list[tuple[str, dict]]:
+    """Every S3 call's operation name and parameters, as sent."""
+    calls: list[tuple[str, dict]] = []
+    s3 = clients.client("s3")
+    s3.meta.events.register(
+        "provide-client-params.s3.*",
+        lambda params, model, **_: calls.append((model.name, dict(params))),
+    )
+    return calls
+
+
+def test_every_call_on_the_artifacts_bucket_names_its_expected_owner(aws: None, tmp_path: Path) -> None:
+    """The bucket's name is predictable: anyone could create it first. S3 refuses (403) a call whose
+    ExpectedBucketOwner is not the bucket's owner, so each call must carry it."""
+    clients = Clients(boto3.Session(region_name="eu-west-1"))
+    calls = _recorded_calls(clients)
+    artifact = _tiny_artifact(tmp_path)
+
+    publish(clients, artifact)
+    publish(clients, artifact)
+    package.supersede(clients, artifact_bucket_name("123456789012", "eu-west-1"), artifact.key)
+
+    operations = {name for name, _ in calls}
+    assert {
+        "HeadBucket",
+        "CreateBucket",
+        "PutPublicAccessBlock",
+        "PutBucketLifecycleConfiguration",
+    } <= operations
+    assert {"HeadObject", "PutObject", "DeleteObjectTagging", "PutObjectTagging"} <= operations
+    for name, params in calls:
+        if name != "CreateBucket":  # CreateBucket has no such parameter: BucketAlreadyExists says it
+            assert params.get("ExpectedBucketOwner") == "123456789012", name
+
+
+def test_the_artifacts_bucket_expires_superseded_zips_only(aws: None, tmp_path: Path) -> None:
+    clients = Clients(boto3.Session(region_name="eu-west-1"))
+    published = publish(clients, _tiny_artifact(tmp_path))
+    s3 = clients.client("s3")
+
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=published.bucket)["Rules"]
+
+    superseded = next(r for r in rules if r["ID"] == "expire-superseded-function-zips")
+    assert superseded["Expiration"] == {"Days": package.SUPERSEDED_DAYS}
+    assert superseded["Filter"]["And"]["Prefix"] == "functions/"
+    assert superseded["Filter"]["And"]["Tags"] == [{"Key": "resizer:superseded", "Value": "true"}]
+    # A zip is marked when a deploy replaced it, and unmarked when it is deployed again.
+    package.supersede(clients, published.bucket, published.key)
+    assert s3.get_object_tagging(Bucket=published.bucket, Key=published.key)["TagSet"] == [
+        {"Key": "resizer:superseded", "Value": "true"}
+    ]
+    publish(clients, published.artifact)
+    assert s3.get_object_tagging(Bucket=published.bucket, Key=published.key)["TagSet"] == []
+
+
+def test_staging_reads_only(aws: None, tmp_path: Path) -> None:
+    """A plan stages the zip (where it would go, whether it is there) without creating anything."""
+    clients = Clients(boto3.Session(region_name="eu-west-1"))
+    artifact = _tiny_artifact(tmp_path)
+
+    staged = package.stage(clients, artifact)
+
+    assert not staged.present and not staged.uploaded
+    assert staged.key == artifact.key
+    assert clients.client("s3").list_buckets()["Buckets"] == []
+    publish(clients, artifact)
+    assert package.stage(clients, artifact).present
+
+
+def test_an_artifacts_bucket_owned_by_another_account_is_refused(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3 answers 403 to HeadBucket with a wrong ExpectedBucketOwner; publish must stop there."""
+    from botocore.stub import Stubber
+
+    clients = Clients(boto3.Session(region_name="eu-west-1"))
+    monkeypatch.setattr(clients, "account_id", lambda: "123456789012")
+    s3 = clients.client("s3")
+    with Stubber(s3) as stubber:
+        stubber.add_client_error("head_bucket", service_error_code="403", http_status_code=403)
+        with pytest.raises(package.AccessDenied) as raised:
+            publish(clients, _tiny_artifact(tmp_path))
+        stubber.assert_no_pending_responses()
+    assert "another AWS account" in raised.value.message

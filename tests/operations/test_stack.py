@@ -140,6 +140,52 @@ def test_watch_gives_up_after_the_timeout_using_the_injected_clock(cfn) -> None:
     assert raised.value.message == f"stack {STACK_ID} still UPDATE_IN_PROGRESS after 30 s"
 
 
+def test_watch_backs_off_on_throttling_while_the_stack_keeps_changing(cfn) -> None:
+    """A Throttling answer (after boto3's own retries) used to abort the watch mid-deploy: it now
+    waits longer (doubling, up to MAX_BACKOFF) and reads again, and the stack's events all arrive."""
+    client, stubber = cfn
+    throttled = {
+        "service_error_code": "Throttling",
+        "service_message": "Rate exceeded",
+        "http_status_code": 400,
+    }
+    poll(stubber, "UPDATE_IN_PROGRESS", FAILED_CREATE[:2])
+    stubber.add_client_error("describe_stacks", expected_params={"StackName": STACK_ID}, **throttled)
+    stubber.add_response("describe_stacks", described("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
+    stubber.add_client_error("describe_stack_events", expected_params={"StackName": STACK_ID}, **throttled)
+    stubber.add_client_error("describe_stacks", expected_params={"StackName": STACK_ID}, **throttled)
+    poll(stubber, "UPDATE_COMPLETE", [*FAILED_CREATE[:3], raw_event(9, STACK, STACK_TYPE, "UPDATE_COMPLETE")])
+    sleeps = Sleeps()
+
+    seen = list(stack.watch(client, STACK_ID, after="e0", sleep=sleeps, poll=2.0))
+
+    assert [e.event_id for e in seen[:-1]] == ["e1", "e2", "e9"]
+    assert seen[-1] == Settled(STACK_ID, "UPDATE_COMPLETE", None)
+    assert sleeps == [2.0, 2.0, 4.0, 8.0]  # the poll, then backing off while throttled
+    stubber.assert_no_pending_responses()
+
+
+def test_watch_backoff_is_capped_and_other_errors_still_raise(cfn) -> None:
+    client, stubber = cfn
+    throttled = {
+        "service_error_code": "Throttling",
+        "service_message": "Rate exceeded",
+        "http_status_code": 400,
+    }
+    for _ in range(8):
+        stubber.add_client_error("describe_stacks", expected_params={"StackName": STACK_ID}, **throttled)
+    stubber.add_client_error(
+        "describe_stacks", expected_params={"StackName": STACK_ID}, service_error_code="AccessDenied"
+    )
+    sleeps = Sleeps()
+
+    with pytest.raises(ClientError, match="AccessDenied"):
+        list(stack.watch(client, STACK_ID, after="e0", sleep=sleeps, poll=2.0))
+
+    assert sleeps == [2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0, 30.0]
+    assert max(sleeps) == stack.MAX_BACKOFF
+
+
 def test_watch_until_the_stack_is_deleted(cfn) -> None:
     client, stubber = cfn
     deleting = [
