@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+import cli.help_format  # noqa: F401 - flags without a <bool> type in --help
 from cli.commands import images
 from cli.commands.console import console
 from cli.commands.deploy import deploy
@@ -72,4 +73,12 @@ def version_command() -> None:
 
 
 def main() -> None:
-    app(prog_name="resizer")
+    from cli.errors import INTERRUPTED, quiet_closed_stdout
+
+    try:
+        app(prog_name="resizer")
+    except BrokenPipeError:  # help or output written outside a command, to a closed pipe
+        quiet_closed_stdout()
+        raise SystemExit(0) from None
+    except KeyboardInterrupt:
+        raise SystemExit(INTERRUPTED) from None

@@ -52,7 +52,7 @@ def ls(
 @targeted()
 def put(
     file: Annotated[Path, typer.Argument(help="A JPEG, PNG, WebP or GIF file.")],
-    key: Annotated[str | None, typer.Argument(help="Object key [default: the file name].")] = None,
+    key: Annotated[str | None, typer.Argument(help="Object key (default: the file name).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing original.")] = False,
     *,
     options: Common,
@@ -76,7 +76,7 @@ def put(
 def get(
     key: Annotated[str, typer.Argument(help="Object key, original or derived.")],
     destination: Annotated[
-        Path | None, typer.Argument(help="File to write [default: the key's name].")
+        Path | None, typer.Argument(help="File to write (default: the key's name).")
     ] = None,
     *,
     options: Common,

@@ -19,7 +19,7 @@ from operations.errors import ConfigError
 @targeted()
 def invoke(
     payload: Annotated[str | None, typer.Argument(help="JSON payload, @file.json, or - for stdin.")] = None,
-    function: Annotated[str | None, typer.Option(help="Function name [default: the stack's].")] = None,
+    function: Annotated[str | None, typer.Option(help="Function name (default: the stack's).")] = None,
     save: Annotated[Path | None, typer.Option(help="Write an inline image response to this file.")] = None,
     *,
     options: Common,

@@ -52,7 +52,11 @@ def _health(clients: Any, function: str, now: datetime) -> dict[str, Any]:
             else charts.format_value(series.summary, series.unit),
             "spark": charts.sparkline(values, series.label if series else key),
         }
-    return {"figures": figures, "error_rate": report.error_rate}
+    return {
+        "figures": figures,
+        "error_rate": report.error_rate,
+        "server_error_rate": report.server_error_rate,
+    }
 
 
 def _recent_errors(clients: Any, group: str, now: datetime) -> list[logs_op.LogEvent]:
