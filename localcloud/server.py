@@ -60,6 +60,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         metrics,
         moto_lambda,
         persistence,
+        region_guard,
     )
 
     urls = cloudformation.LocalUrls(base_url)
@@ -109,6 +110,10 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             return [health]
         if door.handles(path):
             return door(environ, start_response)
+        wrong_region = region_guard.refusal(environ)
+        if wrong_region:
+            start_response(wrong_region[0], wrong_region[1])
+            return [wrong_region[2]]
         return aws(environ, start_response)
 
     return LocalCloud(base_url, data_dir, app, runtime)

@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -17,8 +16,8 @@ import typer
 from cli import render
 from cli.commands import stack_events
 from cli.errors import handles_errors
+from operations import console_token, local
 from operations import deploy as deploy_op
-from operations import local
 from operations.errors import AlreadyRunning
 
 
@@ -82,11 +81,10 @@ def up(
 
 def start_console(endpoint_url: str, port: int) -> subprocess.Popen | None:
     """The web console (its own process) on 127.0.0.1:port, targeting the local cloud."""
-    token = secrets.token_urlsafe(24)
+    token = os.environ.get("RESIZER_CONSOLE_TOKEN") or console_token.load().token  # the console reads it too
     argv = ["--quiet", "--port", str(port), "--endpoint-url", endpoint_url, "--region", local.LOCAL_REGION]
     process = subprocess.Popen(
         [sys.executable, "-m", "console", *argv],
-        env={**os.environ, "RESIZER_CONSOLE_TOKEN": token},
         start_new_session=True,  # Ctrl-C here stops it through terminate(), after the local cloud's save
     )
     deadline = time.monotonic() + 30

@@ -450,7 +450,7 @@ def invoked(monkeypatch, stack) -> list[dict]:
 
 def test_invoke_payload_from_an_argument(runner, invoked) -> None:
     result = run(runner, "invoke", '{"path": "/a"}')
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the canned answer is a 404
     assert invoked == [
         {
             "function": "resizer-resize",
@@ -469,7 +469,7 @@ def test_invoke_payload_from_an_argument(runner, invoked) -> None:
 def test_invoke_payload_from_a_file(runner, invoked, tmp_path) -> None:
     (tmp_path / "event.json").write_bytes(b'{"from": "file"}')
     result = run(runner, "invoke", "@event.json", "-o", "json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the canned answer is a 404
     assert invoked[0]["payload"] == b'{"from": "file"}'
     data = json.loads(result.stdout)
     assert data["request_id"] == REQUEST_ID and data["http"]["status"] == 404
@@ -480,12 +480,12 @@ def test_invoke_payload_from_a_file(runner, invoked, tmp_path) -> None:
 @pytest.mark.parametrize("args", [["-"], []])
 def test_invoke_payload_from_stdin(runner, invoked, args) -> None:
     result = run(runner, "invoke", *args, input='{"from": "stdin"}')
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the canned answer is a 404
     assert invoked[0]["payload"] == b'{"from": "stdin"}'
 
 
 def test_invoke_another_function(runner, invoked) -> None:
-    assert run(runner, "invoke", "{}", "--function", "toy").exit_code == 0
+    assert run(runner, "invoke", "{}", "--function", "toy").exit_code == 1  # a 404 answer
     assert invoked[0]["function"] == "toy" and invoked[0]["log_group"] == "/aws/lambda/toy"
 
 
@@ -497,7 +497,17 @@ def test_invoke_payload_from_a_missing_file(runner, invoked) -> None:
 
 def test_invoke_save_refuses_a_response_that_is_not_an_image(runner, invoked, tmp_path) -> None:
     result = run(runner, "invoke", "{}", "--save", "out.png")
-    assert result.exit_code == 2 and "not an inline image" in result.stderr
+    assert result.exit_code == 1 and "HTTP 404" in result.stdout, "the error answer is shown, and fails"
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_save_refuses_an_answer_that_is_not_an_image(runner, stack, monkeypatch, tmp_path) -> None:
+    body = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+    monkeypatch.setattr(
+        invoke_op, "invoke", lambda *a, **k: InvokeResult(REQUEST_ID, None, json.dumps(body).encode(), None)
+    )
+    result = run(runner, "invoke", "{}", "--save", "out.png")
+    assert result.exit_code == 2 and "not an image (HTTP 200)" in result.stderr
     assert not (tmp_path / "out.png").exists()
 
 
