@@ -1,7 +1,6 @@
 """The `resizer` Typer application: global options, and one command per module in cli/commands/."""
 
 import os
-from importlib.metadata import version
 from typing import Annotated
 
 import typer
@@ -36,6 +35,12 @@ app.command(rich_help_panel="Function")(logs)
 app.command(rich_help_panel="Function")(metrics)
 app.add_typer(images.app, name="images", rich_help_panel="Images")
 app.command(rich_help_panel="Console")(console)
+
+
+def version(distribution: str) -> str:
+    from importlib.metadata import version as installed  # 0.1 s to import: only when asked
+
+    return installed(distribution)
 
 
 def _version(value: bool) -> None:

@@ -14,6 +14,7 @@ from console.errors import describe
 from console.features import cli
 from console.web import page
 from console.workspace import secret_parameters
+from operations import alarms as alarms_op
 from operations import logs as logs_op
 from operations import metrics as metrics_op
 from operations import status as status_op
@@ -88,6 +89,7 @@ def overview(request: Request) -> HTMLResponse:
         group = result.outputs.get("LogGroupName") or f"/aws/lambda/{name}"
         health, health_error = _section(lambda: _health(clients, name, now))
         errors, errors_error = _section(lambda: _recent_errors(clients, group, now))
+    alarms, alarms_error = _section(lambda: alarms_op.alarm_states(clients, result.resources))
     return page(
         request,
         "overview.html",
@@ -101,6 +103,8 @@ def overview(request: Request) -> HTMLResponse:
         health_error=health_error,
         errors=errors,
         errors_error=errors_error,
+        alarms=alarms,
+        alarms_error=alarms_error,
     )
 
 
