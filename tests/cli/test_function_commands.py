@@ -376,6 +376,18 @@ def test_metrics_with_data(runner, stack) -> None:
                     {"MetricName": name, "Dimensions": dims, "Values": values, "Unit": unit, "Timestamp": at}
                 ],
             )
+        cloudwatch.put_metric_data(  # the function's EMF: two of the four calls were answered 500
+            Namespace="Resizer",
+            MetricData=[
+                {
+                    "MetricName": "Errors",
+                    "Dimensions": [*dims, {"Name": "ErrorCode", "Value": "internal_error"}],
+                    "Values": [1.0, 1.0],
+                    "Unit": "Count",
+                    "Timestamp": at,
+                }
+            ],
+        )
         as_json = run(runner, "metrics", "--since", "1h", "--period", "300", "-o", "json")
         text = run(runner, "metrics", "--since", "1h", "--period", "300")
     finally:
@@ -386,9 +398,9 @@ def test_metrics_with_data(runner, stack) -> None:
     series = {s["key"]: s for s in data["series"]}
     assert series["invocations"]["summary"] == 4.0
     assert series["duration_p99"]["summary"] == 400.0 and series["duration_max"]["summary"] == 400.0
-    assert data["error_rate"] == 25.0
+    assert data["error_rate"] == 25.0 and data["server_error_rate"] == 50.0
     assert text.exit_code == 0, text.output
-    assert "error rate: 25.00 %" in text.stdout
+    assert "error rate: 25.00 % Lambda errors (crashes, timeouts), 50.00 % 5xx answers" in text.stdout
     row = next(line for line in text.stdout.splitlines() if line.startswith("Duration p99"))
     assert "400.0 ms" in row
 
