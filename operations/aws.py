@@ -1,8 +1,7 @@
 """Where operations run: the Target (stack, region, profile, endpoint) and the Clients factory.
 
-``Clients`` wraps one boto3-compatible Session (botocore's, see light_session) and creates each
-service client once, on first use, with the target's endpoint. ``translated`` turns botocore's
-exceptions into ``operations.errors``.
+``Clients`` wraps one boto3 Session and creates each service client once, on first use, with
+the target's endpoint. ``translated`` turns botocore's exceptions into ``operations.errors``.
 """
 
 import functools
@@ -54,12 +53,11 @@ class Clients:
 
     @classmethod
     def for_target(cls, target: Target) -> "Clients":
+        import boto3
         from botocore.exceptions import ProfileNotFound
 
-        from operations.light_session import Session
-
         try:
-            session = Session(profile_name=target.profile, region_name=target.region)
+            session = boto3.Session(profile_name=target.profile, region_name=target.region)
         except ProfileNotFound as exc:
             raise errors.ConfigError(
                 str(exc), hint="list profiles with: aws configure list-profiles"
@@ -70,16 +68,16 @@ class Clients:
         # local cloud) takes dummy ones; with no endpoint either, the local cloud is the target.
         region = target.region or session.region_name or LOCAL_REGION
         return cls(
-            Session(region_name=region, **LOCAL_CREDENTIALS),
+            boto3.Session(region_name=region, **LOCAL_CREDENTIALS),
             target.endpoint_url or local_endpoint(),
             defaulted_to_local=not target.endpoint_url,
         )
 
     @classmethod
     def for_local_cloud(cls, endpoint_url: str, region: str = LOCAL_REGION) -> "Clients":
-        from operations.light_session import Session
+        import boto3
 
-        return cls(Session(region_name=region, **LOCAL_CREDENTIALS), endpoint_url)
+        return cls(boto3.Session(region_name=region, **LOCAL_CREDENTIALS), endpoint_url)
 
     @property
     def region(self) -> str:
