@@ -1,11 +1,11 @@
 """The `resizer` Typer application: global options, and one command per module in cli/commands/."""
 
 import os
-from importlib.metadata import version
 from typing import Annotated
 
 import typer
 
+import cli.help_format  # noqa: F401 - flags without a <bool> type in --help
 from cli.commands import cdn, images
 from cli.commands.console import console
 from cli.commands.deploy import deploy
@@ -36,6 +36,12 @@ app.command(rich_help_panel="Function")(metrics)
 app.add_typer(images.app, name="images", rich_help_panel="Images")
 app.add_typer(cdn.app, name="cdn", rich_help_panel="Images")
 app.command(rich_help_panel="Console")(console)
+
+
+def version(distribution: str) -> str:
+    from importlib.metadata import version as installed  # 0.1 s to import: only when asked
+
+    return installed(distribution)
 
 
 def _version(value: bool) -> None:
@@ -73,4 +79,12 @@ def version_command() -> None:
 
 
 def main() -> None:
-    app(prog_name="resizer")
+    from cli.errors import INTERRUPTED, quiet_closed_stdout
+
+    try:
+        app(prog_name="resizer")
+    except BrokenPipeError:  # help or output written outside a command, to a closed pipe
+        quiet_closed_stdout()
+        raise SystemExit(0) from None
+    except KeyboardInterrupt:
+        raise SystemExit(INTERRUPTED) from None

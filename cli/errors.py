@@ -34,6 +34,19 @@ EXIT_CODES: list[tuple[type[errors.OperationError], int]] = [
     (errors.OperationError, 1),
 ]
 INTERNAL_ERROR = 70  # EX_SOFTWARE
+INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+
+
+def quiet_closed_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not complain again."""
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (a test runner's capture)
+        pass
 
 
 def exit_code(error: errors.OperationError) -> int:
@@ -58,9 +71,11 @@ def handles_errors(command: Callable) -> Callable:
         except errors.OperationError as error:
             render.error(error.message, error.hint)
             raise typer.Exit(exit_code(error)) from None
-        except KeyboardInterrupt:
-            render.error("interrupted")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt:  # Ctrl-C: the user knows; end quietly with 128 + SIGINT
+            raise typer.Exit(INTERRUPTED) from None
+        except BrokenPipeError:  # `resizer logs | head -1`: the reader has all it wants
+            quiet_closed_stdout()
+            raise typer.Exit(0) from None
         except Exception as exc:
             if debugging():
                 raise

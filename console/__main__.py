@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--allow-remote", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not print the URL and the token")
+    parser.add_argument(
+        "--new-token", action="store_true", help="replace the stored token (ends every session)"
+    )
     for name in ("--stack", "--region", "--profile", "--endpoint-url"):
         parser.add_argument(name)
     args = parser.parse_args(argv)
@@ -44,8 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from console.app import ConsoleSettings, serve
+    from operations import console_token
     from operations.errors import OperationError
 
+    stored = {}
+    if not os.environ.get(TOKEN_ENV):  # the token kept in .resizer/console/ (0600) across restarts
+        login = console_token.load(console_token.DEFAULT_DIR, rotate=args.new_token)
+        stored = {"token": login.token, "secret": login.secret, "login_dir": console_token.DEFAULT_DIR}
     settings = ConsoleSettings(
         host=args.host,
         port=args.port,
@@ -53,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         region=args.region,
         profile=args.profile,
         endpoint_url=args.endpoint_url,
+        **stored,
     )
     if not args.quiet:
         print(f"Console: open {settings.url}/ and log in with the token:")

@@ -64,13 +64,20 @@ class Sessions:
     """Issues, reads and revokes session cookies; checks login tokens and CSRF tokens."""
 
     def __init__(
-        self, token: str, secret: bytes, hours: float = 12.0, clock: Callable[[], float] = time.time
+        self,
+        token: str,
+        secret: bytes,
+        hours: float = 12.0,
+        clock: Callable[[], float] = time.time,
+        revoked: dict[str, int] | None = None,
+        on_revoked: Callable[[dict[str, int]], None] = lambda revoked: None,
     ):
         self._token = token.encode()
         self._key = hmac.new(secret, b"resizer-console\0" + self._token, hashlib.sha256).digest()
         self._lifetime = int(hours * 3600)
         self._clock = clock
-        self._revoked: dict[str, int] = {}
+        self._revoked: dict[str, int] = dict(revoked or {})  # kept across restarts by on_revoked
+        self._on_revoked = on_revoked
         self._failures: deque[float] = deque()
         self._lock = threading.Lock()
 
@@ -115,6 +122,7 @@ class Sessions:
             now = self._clock()
             self._revoked = {sid: exp for sid, exp in self._revoked.items() if exp > now}
             self._revoked[session.sid] = session.expires
+            self._on_revoked(dict(self._revoked))
 
     @property
     def lifetime(self) -> int:

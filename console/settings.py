@@ -47,6 +47,7 @@ class ConsoleSettings:
     cwd: Path | None = None  # where resizer.toml is read; default: the working directory
     clients_factory: Callable[[Target], Clients] = Clients.for_target
     events_dir: Path = DEFAULT_EVENTS_DIR  # the Invoke page's saved test events (relative to cwd)
+    login_dir: Path | None = None  # where the stored token's logouts are kept (operations.console_token)
     max_upload_bytes: int = images.MAX_UPLOAD_BYTES
     session_hours: float = 12.0
     poll: float = 2.0  # seconds between stack-event polls while deploying or destroying

@@ -73,10 +73,26 @@ def build(settings: ConsoleSettings) -> ConsoleState:
     return ConsoleState(
         settings=settings,
         workspace=workspace,
-        sessions=Sessions(settings.token, settings.secret, settings.session_hours),
+        sessions=_sessions(settings),
         runs=Runs(),
         plans=Plans(),
         events=EventStore(folder),
+    )
+
+
+def _sessions(settings: ConsoleSettings) -> Sessions:
+    """Sessions; with a login folder (the stored token), logouts are kept there across restarts."""
+    folder = settings.login_dir
+    if folder is None:
+        return Sessions(settings.token, settings.secret, settings.session_hours)
+    from operations import console_token
+
+    return Sessions(
+        settings.token,
+        settings.secret,
+        settings.session_hours,
+        revoked=console_token.load_revoked(folder),
+        on_revoked=lambda revoked: console_token.save_revoked(revoked, folder),
     )
 
 

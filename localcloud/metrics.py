@@ -294,9 +294,20 @@ def _naive(moment: datetime) -> datetime:
 
 
 def _aligned(start: datetime, period: int) -> datetime:
-    """CloudWatch rounds a recent StartTime down to the whole minute (to the second below 60 s)."""
+    """CloudWatch rounds StartTime down to the whole minute (to the second below 60 s), to 5
+    minutes when it is over 15 days ago and to the hour over 63 days ago."""
     start = _naive(start).replace(microsecond=0)
+    step = _retention_step(start)
+    if step > 60:
+        return start.replace(second=0) - timedelta(minutes=start.minute % (step // 60))
     return start.replace(second=0) if period >= 60 else start
+
+
+def _retention_step(start: datetime) -> int:
+    """What a period must be a multiple of for data from start on: 60 s, 300 s past 15 days, 3600 s
+    past 63 days (older data is kept only at that resolution; other periods get no data points)."""
+    age = _naive(now()) - _naive(start)
+    return 3600 if age > timedelta(days=63) else 300 if age > timedelta(days=15) else 60
 
 
 Index = dict[tuple[str, str, frozenset], list[Any]]
@@ -368,7 +379,7 @@ def get_metric_data(
         points = [
             (at, value)
             for at, chunk in _periods(data, _aligned(start_time, period), end, period)
-            if (value := statistic(stat, chunk)) is not None
+            if (value := statistic(stat, chunk)) is not None and period % _retention_step(start_time) == 0
         ]
         if scan_by == "TimestampDescending":
             points.reverse()

@@ -81,6 +81,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         metrics,
         moto_lambda,
         persistence,
+        region_guard,
         request_guard,
     )
 
@@ -147,6 +148,10 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         wrong_owner = bucket_owner.refuse(environ, DEFAULT_ACCOUNT_ID, start_response)
         if wrong_owner is not None:
             return wrong_owner
+        wrong_region = region_guard.refusal(environ)
+        if wrong_region:
+            start_response(wrong_region[0], wrong_region[1])
+            return [wrong_region[2]]
         return durable_api(environ, start_response)
 
     def durable_api(environ: dict, start_response: Any) -> Any:

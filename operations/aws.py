@@ -50,6 +50,7 @@ class Clients:
         self._cache: dict[tuple[str, bool], Any] = {}
         self._local: bool | None = None
         self._account: str | None = None
+        self._checked_region: str | None = None
 
     @classmethod
     def for_target(cls, target: Target) -> "Clients":
@@ -87,6 +88,11 @@ class Clients:
                 "no AWS region is configured",
                 hint="pass --region, set AWS_REGION, or set region in resizer.toml",
             )
+        if region != self._checked_region:
+            from operations import regions
+
+            regions.check(region, endpoint_url=self.endpoint_url)
+            self._checked_region = region
         return region
 
     def client(self, service: str, *, retries: bool = True) -> Any:

@@ -186,12 +186,15 @@ def follow(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     stop: Callable[[], bool] = lambda: False,
     live: bool = False,
+    on_sampled: Callable[[bool], None] = lambda sampled: None,
 ) -> Iterator[LogEvent]:
     """New events until stop(), de-duplicated, tolerant of late arrivals.
 
     With live=True (for AWS) the events since start are read once, then a StartLiveTail session
     streams new ones as they are written; when the session ends (AWS closes them after three
-    hours) or the endpoint does not offer it, polling FilterLogEvents takes over.
+    hours) or the endpoint does not offer it, polling FilterLogEvents takes over. CloudWatch
+    samples a live tail that gets more than 500 events a second: on_sampled(True) says it has
+    started leaving lines out (``sessionMetadata.sampled``), on_sampled(False) that it has stopped.
     """
     from botocore.exceptions import ClientError
 
@@ -218,7 +221,7 @@ def follow(
                 since = max(since, event.timestamp)
                 yield event
         session: dict[tuple, int] = {}
-        for event in _live_tail(clients, group, pattern, stop):
+        for event in _live_tail(clients, group, pattern, stop, on_sampled):
             if fresh(event, session):
                 since = max(since, event.timestamp)
                 yield event
@@ -242,7 +245,13 @@ def follow(
         sleep(delay)
 
 
-def _live_tail(clients: Clients, group: str, pattern: str, stop: Callable[[], bool]) -> Iterator[LogEvent]:
+def _live_tail(
+    clients: Clients,
+    group: str,
+    pattern: str,
+    stop: Callable[[], bool],
+    on_sampled: Callable[[bool], None] = lambda sampled: None,
+) -> Iterator[LogEvent]:
     """Events from a StartLiveTail session; nothing if the endpoint or the policy does not allow it."""
     logs = clients.client("logs")
     try:
@@ -252,9 +261,14 @@ def _live_tail(clients: Clients, group: str, pattern: str, stop: Callable[[], bo
         stream = logs.start_live_tail(**query)["responseStream"]
     except Exception:  # not offered here (AccessDenied, unknown operation, no such group): poll instead
         return
+    sampled = False
     try:
         for message in stream:
-            for raw in message.get("sessionUpdate", {}).get("sessionResults", []):
+            update = message.get("sessionUpdate", {})
+            if bool(update.get("sessionMetadata", {}).get("sampled")) != sampled:
+                sampled = not sampled
+                on_sampled(sampled)
+            for raw in update.get("sessionResults", []):
                 yield _event(raw)
             if stop():
                 return

@@ -11,6 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from operations.aws import Clients, translated
 from operations.errors import ConfigError
+from resizer_function.errors import SERVER_ERROR_CODES
+
+# How CloudWatch keeps data: a start older than 15 days needs periods (and starts) on 5-minute
+# boundaries, older than 63 days on hours, or GetMetricData answers no data points at all.
+RESOLUTIONS = ((timedelta(days=63), 3600), (timedelta(days=15), 300), (timedelta(0), 60))
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,25 @@ class MetricsReport:
 
     @property
     def error_rate(self) -> float | None:
-        """Errors / Invocations over the window, in percent (None with no invocations)."""
+        """Lambda's Errors (crashes, timeouts) / Invocations over the window, in percent (None: no calls)."""
         invocations, errors = self.get("invocations"), self.get("errors")
         if not invocations or not invocations.summary:
             return None
         return 100.0 * (errors.summary or 0.0 if errors else 0.0) / invocations.summary
+
+    @property
+    def server_error_rate(self) -> float | None:
+        """The function's own 5xx answers (its EMF Errors by a 5xx ErrorCode) / Invocations, in percent.
+
+        Lambda counts a request the function answers with a 500 as a success; this counts it.
+        """
+        invocations = self.get("invocations")
+        if not invocations or not invocations.summary:
+            return None
+        answered = sum(
+            s.summary or 0.0 for s in self.series if s.key.removeprefix("errors_") in SERVER_ERROR_CODES
+        )
+        return 100.0 * answered / invocations.summary
 
 
 def wanted(function: str) -> list[Wanted]:
@@ -91,11 +110,19 @@ def function_metrics(
         raise ConfigError("the period must be a whole number of minutes (60, 300, 3600, ...)")
     if end <= start:
         raise ConfigError("the window is empty: --since must be before --until")
+    step = resolution(start)
+    if period % step:
+        raise ConfigError(
+            f"data older than {'63' if step == 3600 else '15'} days is kept per {step} s: "
+            f"the period must be a multiple of {step}",
+            hint=f"pass --period {math.ceil(period / step) * step} or leave it out",
+        )
     cloudwatch = clients.client("cloudwatch")
     metrics = wanted(function) + _error_codes(cloudwatch, function)
-    # CloudWatch starts periods on whole minutes: align, so one window period spans the window.
-    start = start.replace(second=0, microsecond=0)
-    window = max(60, math.ceil((end - start).total_seconds() / 60) * 60)
+    # CloudWatch starts periods on whole minutes (5 minutes, hours for older data): align, so one
+    # window period, a multiple of the same step, spans the window.
+    start = aligned(start, step)
+    window = max(step, math.ceil((end - start).total_seconds() / step) * step)
     queries = []
     for index, item in enumerate(metrics):
         stat = {
@@ -179,6 +206,19 @@ def _error_codes(cloudwatch, function: str) -> list[Wanted]:
 
 
 def default_period(start: datetime, end: datetime | None = None) -> int:
-    """About 30 points over the window, in whole minutes."""
+    """About 30 points over the window, in whole minutes (whole 5 minutes or hours for old data)."""
     span = ((end or datetime.now(UTC)) - start) / timedelta(seconds=1)
-    return max(60, int(span / 30) // 60 * 60)
+    step = resolution(start)
+    return max(step, int(span / 30) // step * step)
+
+
+def resolution(start: datetime, now: datetime | None = None) -> int:
+    """The seconds a period must be a multiple of, for a window starting at start (CloudWatch's retention)."""
+    age = (now or datetime.now(UTC)) - start
+    return next(step for older, step in RESOLUTIONS if age > older)
+
+
+def aligned(start: datetime, step: int) -> datetime:
+    """start rounded down to the step, as CloudWatch rounds StartTime (whole minutes, 5 minutes, hours)."""
+    start = start.replace(second=0, microsecond=0)
+    return start - timedelta(minutes=start.minute % (step // 60))

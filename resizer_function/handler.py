@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from resizer_function import imaging, signing
 from resizer_function.errors import RequestRefused
-from resizer_function.request import ResizeRequest, parse_path
+from resizer_function.request import ResizeRequest, non_canonical, parse_path
 from resizer_function.settings import Settings
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -99,6 +99,10 @@ def resize(request: ResizeRequest, settings: Settings, record: dict) -> dict:
     body, etag = fetch(request.key, settings)
     record["source_bytes"] = len(body)
     record["ms"]["fetch"] = _since(timer)
+    if request.depends_on_source:  # a default spelled out can only be seen with the original at hand
+        canonical = request.for_source(imaging.default_format(body, settings.max_source_pixels))
+        if canonical != request:
+            raise non_canonical(canonical)
     rendered = imaging.render(body, request, settings.max_source_pixels, settings.max_dimension)
     record["source_pixels"] = rendered.source_pixels
     record["output_bytes"] = len(rendered.body)

@@ -103,6 +103,11 @@ def render(data: bytes, request: ResizeRequest, max_pixels: int, max_dimension: 
     return Rendered(body, out_format, im.width, im.height, width * height, timings)
 
 
+def default_format(data: bytes, max_pixels: int) -> str:
+    """The output format of a request that names none, for this original (its header only)."""
+    return _default_format(open_image(data, max_pixels))
+
+
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
     """Open (header only) with real image decoders; 415 for anything else, 413 for bombs."""
     try:

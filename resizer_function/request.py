@@ -3,11 +3,13 @@
 One output has exactly one URL: options come in the order fit, quality, format; defaults are
 not spelled out (``cover`` with both sides given, a fit with one side given); numbers have no
 leading zeros; everything is lower case. Any other spelling of a valid request is refused with
-the canonical path, so the bucket never holds two copies of the same image.
+the canonical path, so the bucket never holds two copies of the same image. Two defaults depend
+on the original: its own format (``jpeg`` on a JPEG) and that format's quality (``q80`` on a
+JPEG); ``ResizeRequest.for_source`` leaves them out once the original has been read.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from resizer_function.errors import RequestRefused
@@ -57,6 +59,24 @@ class ResizeRequest:
     def effective_fit(self) -> str:
         return self.fit or "cover"
 
+    @property
+    def depends_on_source(self) -> bool:
+        """Whether its canonical spelling depends on the original's format (see for_source)."""
+        return self.format is not None or self.quality is not None
+
+    def for_source(self, default_format: str) -> "ResizeRequest":
+        """This request with the defaults of an original whose default output is default_format left out.
+
+        The format is the original's own (e.g. ``jpeg`` on a JPEG) or a quality is the output
+        format's default (``q80`` on a JPEG), or a quality is given for PNG output, which has none.
+        """
+        fmt = None if self.format == default_format else self.format
+        output = fmt or default_format
+        quality = self.quality
+        if quality is not None and (output not in DEFAULT_QUALITY or DEFAULT_QUALITY[output] == quality):
+            quality = None
+        return replace(self, format=fmt, quality=quality)
+
 
 def parse_size(text: str) -> tuple[int | None, int | None]:
     """``WxH``, ``Wx`` or ``xH`` -> (width, height); leading zeros are accepted here."""
@@ -93,14 +113,19 @@ def parse_path(path: str) -> ResizeRequest:
     if len(request.path.encode("utf-8")) - 1 > MAX_KEY_BYTES:
         raise RequestRefused(400, "invalid_key", "the resized key would be longer than S3 allows")
     if request.spec != spec:
-        raise RequestRefused(
-            400,
-            "non_canonical",
-            f"use the canonical path {request.path} (options in the order fit, quality, "
-            "format; defaults left out)",
-            canonical=request.path,
-        )
+        raise non_canonical(request)
     return request
+
+
+def non_canonical(canonical: ResizeRequest) -> RequestRefused:
+    """The 400 that names the one canonical path of a request spelled another way."""
+    return RequestRefused(
+        400,
+        "non_canonical",
+        f"use the canonical path {canonical.path} (options in the order fit, quality, "
+        "format; defaults left out)",
+        canonical=canonical.path,
+    )
 
 
 def _option(option: str) -> tuple[str, object]:

@@ -33,7 +33,10 @@ def console(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --allow-remote).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(envvar="RESIZER_CONSOLE_PORT", help="Port to listen on.")] = 8080,
+    new_token: Annotated[
+        bool, typer.Option("--new-token", help="Replace the stored login token (ends every session).")
+    ] = False,
     allow_remote: Annotated[
         bool,
         typer.Option(
@@ -48,12 +51,14 @@ def console(
 ) -> None:
     """Run the web console: deploy, status, images, invoke, logs and metrics in a browser.
 
-    It listens on 127.0.0.1 and asks for the token it prints (or RESIZER_CONSOLE_TOKEN).
+    It listens on 127.0.0.1 and asks for the token it prints (or RESIZER_CONSOLE_TOKEN); the token is
+    kept in .resizer/console/ (readable by you only) for the next start, and by `resizer up`.
     Examples: resizer console · resizer console --port 8090 --stack photos
     """
     options = common(ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack)
     context.settings(options)  # a broken resizer.toml fails here, before anything listens
     argv = ["--host", host, "--port", str(port)] + (["--allow-remote"] if allow_remote else [])
+    argv += ["--new-token"] if new_token else []
     for flag, value in (
         ("--stack", options.stack),
         ("--region", options.region),

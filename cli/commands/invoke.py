@@ -12,6 +12,7 @@ from cli.commands import log_lines
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import invoke as invoke_op
+from operations import redirects
 from operations.errors import ConfigError
 
 
@@ -19,8 +20,10 @@ from operations.errors import ConfigError
 @targeted()
 def invoke(
     payload: Annotated[str | None, typer.Argument(help="JSON payload, @file.json, or - for stdin.")] = None,
-    function: Annotated[str | None, typer.Option(help="Function name [default: the stack's].")] = None,
-    save: Annotated[Path | None, typer.Option(help="Write an inline image response to this file.")] = None,
+    function: Annotated[str | None, typer.Option(help="Function name (default: the stack's).")] = None,
+    save: Annotated[
+        Path | None, typer.Option(help="Write the image to this file (following a redirect to it).")
+    ] = None,
     *,
     options: Common,
 ) -> None:
@@ -35,11 +38,15 @@ def invoke(
 @targeted()
 def resize(
     path: Annotated[str, typer.Argument(help="What a browser would ask for, e.g. 300x200/photo.jpg.")],
-    save: Annotated[Path | None, typer.Option(help="Write an inline image response to this file.")] = None,
+    save: Annotated[
+        Path | None, typer.Option(help="Write the image to this file (following a redirect to it).")
+    ] = None,
     *,
     options: Common,
 ) -> None:
     """Invoke the function with the API Gateway event for one path, as the website's redirect does.
+
+    Exits 1 when the function answers an error (4xx/5xx) or fails.
 
     Examples: resizer resize 300x200/photo.jpg · resizer resize x600,webp/albums/cat.jpg --save cat.webp
     """
@@ -68,12 +75,21 @@ def _run(options: Common, payload: bytes, function: str | None, save: Path | Non
     with render.err.status(f"Invoking {name}..."):
         result = invoke_op.invoke(clients, name, payload, log_group=group)
     http = result.http
+    answered_error = result.function_error is not None or (http is not None and http.status >= 400)
+    if answered_error:
+        save = None  # nothing to save: the answer is shown, and the exit status says it failed
     if save is not None:
-        if http is None or not http.content_type.startswith("image/"):
+        image = http
+        target = redirects.location(http) if http is not None else None
+        if target:  # the default stack stores the image and redirects to it: fetch it from there
+            image = redirects.fetch(target)
+        if image is None or not image.content_type.startswith("image/"):
             raise ConfigError(
-                "the response is not an inline image", hint="RESPONSE_MODE=inline returns images"
+                "the response is not an image"
+                + (f" (HTTP {http.status})" if http is not None else " (not an HTTP response)"),
+                hint="the function answers resize paths such as 300x200/photo.jpg",
             )
-        save.write_bytes(http.body)
+        save.write_bytes(image.body)
     if options.json:
         render.emit_json(
             {
@@ -91,8 +107,8 @@ def _run(options: Common, payload: bytes, function: str | None, save: Path | Non
         )
     else:
         _show(result, http, save)
-    if result.function_error:
-        raise typer.Exit(1)
+    if answered_error:
+        raise typer.Exit(1)  # a crash, or an error answer (4xx/5xx): scripts must see it failed
 
 
 def _show(result: invoke_op.InvokeResult, http, save: Path | None) -> None:

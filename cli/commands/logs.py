@@ -42,6 +42,7 @@ def logs(
             pattern=filter_pattern,
             sleep=time.sleep,
             live=clients.endpoint_url is None,  # StartLiveTail on AWS; polling on other endpoints
+            on_sampled=_say_sampled,
         )
     else:
         end = logs_op.parse_time(until) if until else None
@@ -70,3 +71,10 @@ def logs(
         shown += 1
     if not shown:
         render.note(f"no log lines in {log_group} since {start:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _say_sampled(sampled: bool) -> None:
+    if sampled:
+        render.note("CloudWatch is sampling this live tail (over 500 lines/s): some lines are not shown")
+    else:
+        render.note("CloudWatch has stopped sampling: every line is shown again")

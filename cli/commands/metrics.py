@@ -41,7 +41,13 @@ def metrics(
         step = metrics_op.default_period(start, end) if period is None else period
         report = metrics_op.function_metrics(clients, function, start=start, end=end, period=step)
         if options.json:
-            render.emit_json({**render.plain(report), "error_rate": report.error_rate})
+            render.emit_json(
+                {
+                    **render.plain(report),
+                    "error_rate": report.error_rate,
+                    "server_error_rate": report.server_error_rate,
+                }
+            )
         else:
             show(report)
         if not watch:
@@ -60,8 +66,14 @@ def show(report: metrics_op.MetricsReport) -> None:
             series.label, series.stat, _value(series.summary, series.unit), sparkline(series.values)
         )
     render.out.print(table)
-    rate = report.error_rate
-    render.out.print(f"error rate: {'-' if rate is None else f'{rate:.2f} %'}")
+    render.out.print(
+        f"error rate: {_percent(report.error_rate)} Lambda errors (crashes, timeouts), "
+        f"{_percent(report.server_error_rate)} 5xx answers (the function's internal_error)"
+    )
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.2f} %"
 
 
 def sparkline(values: list[float]) -> str:

@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -17,8 +16,8 @@ from cli import render
 from cli.commands import deploy as deploy_cmd
 from cli.commands import stack_events
 from cli.errors import handles_errors
+from operations import console_token, local
 from operations import deploy as deploy_op
-from operations import local
 
 
 @handles_errors
@@ -90,11 +89,10 @@ def start_console(endpoint_url: str, port: int) -> subprocess.Popen | None:
     local cloud; only once the process listening on the port is the one started here."""
     from localcloud import process as processes
 
-    token = secrets.token_urlsafe(24)
+    token = os.environ.get("RESIZER_CONSOLE_TOKEN") or console_token.load().token  # the console reads it too
     argv = ["--quiet", "--port", str(port), "--endpoint-url", endpoint_url, "--region", local.LOCAL_REGION]
     process = processes.spawn(
         processes.child_command("console", *argv),
-        env={**os.environ, "RESIZER_CONSOLE_TOKEN": token},
         start_new_session=True,  # Ctrl-C here stops it through terminate(), after the local cloud's save
     )
     deadline = time.monotonic() + 30

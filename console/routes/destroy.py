@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from console import sse, state
 from console.features import cli
-from console.web import done, page
+from console.web import done, page, wants_json
 from operations import destroy as destroy_op
 from operations.errors import ConfigError, NotFound, OperationError, StackBusy, StackNotFound
 
@@ -50,13 +50,19 @@ def destroy(
     console = state.of(request)
     found, clients = console.workspace.target()
     name = found.target.stack
-    if confirm_stack.strip() != name:
-        raise ConfigError("the typed stack name does not match: nothing was deleted", hint=f"type {name}")
-    planned = destroy_op.plan(clients, name, delete_images=delete_images)
-    if delete_images and confirm_bucket.strip() != planned.bucket:
-        raise ConfigError(
-            "to delete the images, type the bucket's name: nothing was deleted", hint=f"type {planned.bucket}"
-        )
+    try:
+        if confirm_stack.strip() != name:
+            raise ConfigError("the typed stack name does not match: nothing was deleted", hint=f"type {name}")
+        planned = destroy_op.plan(clients, name, delete_images=delete_images)
+        if delete_images and confirm_bucket.strip() != planned.bucket:
+            raise ConfigError(
+                "to delete the images, type the bucket's name: nothing was deleted",
+                hint=f"type {planned.bucket}",
+            )
+    except ConfigError as refused:
+        if wants_json(request):
+            raise
+        return _form_again(request, clients, name, refused, delete_images)
     if console.runs.active(name):
         raise StackBusy(f"a deploy or destroy of {name} is running in this console")
     settings = console.settings
@@ -66,6 +72,24 @@ def destroy(
         lambda: destroy_op.destroy(clients, planned, sleep=settings.sleep, poll=settings.poll),
     )
     return done(request, f"/destroy/{run.id}", {"run": run.id, "events": f"/destroy/{run.id}/events"})
+
+
+def _form_again(request: Request, clients: Any, name: str, refused: ConfigError, delete_images: bool) -> Any:
+    """The form once more, with what was wrong beside it (400), rather than an error page."""
+    planned = destroy_op.plan(clients, name)
+    field = "confirm_bucket" if "bucket" in refused.message else "confirm_stack"
+    return page(
+        request,
+        "destroy.html",
+        400,
+        title="Destroy",
+        missing=False,
+        stack=name,
+        planned=planned,
+        blocked="",
+        problem={"field": field, "message": f"{refused.message} ({refused.hint})"},
+        delete_images=delete_images,
+    )
 
 
 def _run(request: Request, run_id: str) -> Any:

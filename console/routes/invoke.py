@@ -5,13 +5,14 @@ that request's log lines, as `resizer invoke` / `resizer resize` show them."""
 import base64
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from console import state
 from console.features import cli
-from console.saved_events import check_body, check_name
+from console.saved_events import check_body, check_name, default_event
 from console.web import done, page, wants_json
 from operations import invoke as invoke_op
 from operations import logs as logs_op
@@ -36,6 +37,8 @@ def _invoke_page(request: Request, status: int = 200, **extra: Any) -> HTMLRespo
         selected=selected,
         folder=str(store.folder),
         new=new,
+        template=default_event().body,  # a new event starts as a resize event, ready to edit
+        saved=request.query_params.get("saved", "") if selected and selected.saved else "",
         **extra,
     )
 
@@ -114,7 +117,7 @@ def invoke_page(request: Request) -> HTMLResponse:
 @router.post("/invoke/events", name="invoke_save")
 def save(request: Request, name: str = Form(...), body: str = Form("")) -> Any:
     saved = state.of(request).events.save(check_name(name), body)
-    return done(request, f"/invoke?event={saved.name}", {"saved": saved.name})
+    return done(request, f"/invoke?event={quote(saved.name)}&saved=1", {"saved": saved.name})
 
 
 @router.post("/invoke/events/{name}/delete", name="invoke_delete")

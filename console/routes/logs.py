@@ -78,7 +78,14 @@ def stream(request: Request, since: str = "10m", filter: str = "") -> StreamingR
     def produce(stop: threading.Event, emit: Callable[[str, Any], None]) -> None:
         try:
             for event in logs_op.follow(
-                clients, group, start=start, pattern=filter, sleep=stop.wait, stop=stop.is_set
+                clients,
+                group,
+                start=start,
+                pattern=filter,
+                sleep=stop.wait,
+                stop=stop.is_set,
+                live=clients.endpoint_url is None,  # StartLiveTail on AWS, as `resizer logs -f`
+                on_sampled=lambda sampled: emit("sampled", {"sampled": sampled}),
             ):
                 emit("line", line(event))
         except OperationError as exc:

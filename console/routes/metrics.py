@@ -97,6 +97,7 @@ def metrics_page(request: Request, window: str = "1h") -> HTMLResponse:
         charts=_charts(report),
         summary=summary,
         error_rate=report.error_rate,
+        server_error_rate=report.server_error_rate,
     )
 
 
@@ -111,6 +112,7 @@ def api_metrics(request: Request, window: str = "1h") -> JSONResponse:
             "period": report.period,
             "series": [vars(s) for s in report.series],
             "error_rate": report.error_rate,
+            "server_error_rate": report.server_error_rate,
         }
     )
     return JSONResponse(body)

@@ -17,6 +17,7 @@ from console.features import cli
 from console.routes.cdn import overview_card
 from console.web import page
 from console.workspace import secret_parameters
+from operations import alarms as alarms_op
 from operations import logs as logs_op
 from operations import metrics as metrics_op
 from operations import status as status_op
@@ -56,7 +57,11 @@ def _health(clients: Any, function: str, now: datetime) -> dict[str, Any]:
             else charts.format_value(series.summary, series.unit),
             "spark": charts.sparkline(values, series.label if series else key),
         }
-    return {"figures": figures, "error_rate": report.error_rate}
+    return {
+        "figures": figures,
+        "error_rate": report.error_rate,
+        "server_error_rate": report.server_error_rate,
+    }
 
 
 def _recent_errors(clients: Any, group: str, now: datetime) -> list[logs_op.LogEvent]:
@@ -88,6 +93,7 @@ def overview(request: Request, invalidation: str = "") -> HTMLResponse:
         group = result.outputs.get("LogGroupName") or f"/aws/lambda/{name}"
         health, health_error = _section(lambda: _health(clients, name, now))
         errors, errors_error = _section(lambda: _recent_errors(clients, group, now))
+    alarms, alarms_error = _section(lambda: alarms_op.alarm_states(clients, result.resources))
     return page(
         request,
         "overview.html",
@@ -102,6 +108,8 @@ def overview(request: Request, invalidation: str = "") -> HTMLResponse:
         health_error=health_error,
         errors=errors,
         errors_error=errors_error,
+        alarms=alarms,
+        alarms_error=alarms_error,
     )
 
 

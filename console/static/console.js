@@ -273,6 +273,9 @@
       else render(line);
       showState();
     });
+    source.addEventListener("sampled", (m) => {
+      section.querySelector("[data-log-sampled]").hidden = !JSON.parse(m.data).sampled;
+    });
     source.addEventListener("failure", (m) => {
       const data = JSON.parse(m.data);
       const box = el("div", "alert bad", [data.message, data.hint].filter(Boolean).join(": "));

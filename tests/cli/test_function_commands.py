@@ -389,6 +389,18 @@ def test_metrics_with_data(runner, stack) -> None:
                     {"MetricName": name, "Dimensions": dims, "Values": values, "Unit": unit, "Timestamp": at}
                 ],
             )
+        cloudwatch.put_metric_data(  # the function's EMF: two of the four calls were answered 500
+            Namespace="Resizer",
+            MetricData=[
+                {
+                    "MetricName": "Errors",
+                    "Dimensions": [*dims, {"Name": "ErrorCode", "Value": "internal_error"}],
+                    "Values": [1.0, 1.0],
+                    "Unit": "Count",
+                    "Timestamp": at,
+                }
+            ],
+        )
         as_json = run(runner, "metrics", "--since", "1h", "--period", "300", "-o", "json")
         text = run(runner, "metrics", "--since", "1h", "--period", "300")
     finally:
@@ -399,9 +411,9 @@ def test_metrics_with_data(runner, stack) -> None:
     series = {s["key"]: s for s in data["series"]}
     assert series["invocations"]["summary"] == 4.0
     assert series["duration_p99"]["summary"] == 400.0 and series["duration_max"]["summary"] == 400.0
-    assert data["error_rate"] == 25.0
+    assert data["error_rate"] == 25.0 and data["server_error_rate"] == 50.0
     assert text.exit_code == 0, text.output
-    assert "error rate: 25.00 %" in text.stdout
+    assert "error rate: 25.00 % Lambda errors (crashes, timeouts), 50.00 % 5xx answers" in text.stdout
     row = next(line for line in text.stdout.splitlines() if line.startswith("Duration p99"))
     assert "400.0 ms" in row
 
@@ -428,7 +440,7 @@ def test_metrics_watch_refreshes_until_interrupted(runner, stack, monkeypatch) -
 
     monkeypatch.setattr(metrics_command.time, "sleep", sleep)
     result = run(runner, "metrics", "--watch", "--since", "1h", "--period", "300", "-o", "json")
-    assert result.exit_code == 130 and "interrupted" in result.stderr
+    assert result.exit_code == 130 and result.stderr == "", "Ctrl-C ends quietly"
     assert len(json_lines(result.stdout)) == 2, "one report per refresh"
     assert sleeps == [60, 60]
 
@@ -463,7 +475,7 @@ def invoked(monkeypatch, stack) -> list[dict]:
 
 def test_invoke_payload_from_an_argument(runner, invoked) -> None:
     result = run(runner, "invoke", '{"path": "/a"}')
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the canned answer is a 404
     assert invoked == [
         {
             "function": "resizer-resize",
@@ -482,7 +494,7 @@ def test_invoke_payload_from_an_argument(runner, invoked) -> None:
 def test_invoke_payload_from_a_file(runner, invoked, tmp_path) -> None:
     (tmp_path / "event.json").write_bytes(b'{"from": "file"}')
     result = run(runner, "invoke", "@event.json", "-o", "json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the canned answer is a 404
     assert invoked[0]["payload"] == b'{"from": "file"}'
     data = json.loads(result.stdout)
     assert data["request_id"] == REQUEST_ID and data["http"]["status"] == 404
@@ -493,12 +505,12 @@ def test_invoke_payload_from_a_file(runner, invoked, tmp_path) -> None:
 @pytest.mark.parametrize("args", [["-"], []])
 def test_invoke_payload_from_stdin(runner, invoked, args) -> None:
     result = run(runner, "invoke", *args, input='{"from": "stdin"}')
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the canned answer is a 404
     assert invoked[0]["payload"] == b'{"from": "stdin"}'
 
 
 def test_invoke_another_function(runner, invoked) -> None:
-    assert run(runner, "invoke", "{}", "--function", "toy").exit_code == 0
+    assert run(runner, "invoke", "{}", "--function", "toy").exit_code == 1  # a 404 answer
     assert invoked[0]["function"] == "toy" and invoked[0]["log_group"] == "/aws/lambda/toy"
 
 
@@ -510,7 +522,17 @@ def test_invoke_payload_from_a_missing_file(runner, invoked) -> None:
 
 def test_invoke_save_refuses_a_response_that_is_not_an_image(runner, invoked, tmp_path) -> None:
     result = run(runner, "invoke", "{}", "--save", "out.png")
-    assert result.exit_code == 2 and "not an inline image" in result.stderr
+    assert result.exit_code == 1 and "HTTP 404" in result.stdout, "the error answer is shown, and fails"
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_save_refuses_an_answer_that_is_not_an_image(runner, stack, monkeypatch, tmp_path) -> None:
+    body = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+    monkeypatch.setattr(
+        invoke_op, "invoke", lambda *a, **k: InvokeResult(REQUEST_ID, None, json.dumps(body).encode(), None)
+    )
+    result = run(runner, "invoke", "{}", "--save", "out.png")
+    assert result.exit_code == 2 and "not an image (HTTP 200)" in result.stderr
     assert not (tmp_path / "out.png").exists()
 
 

@@ -71,6 +71,19 @@ def test_plan_execute_follow_then_no_changes_then_destroy(fresh: Browser) -> Non
         "/destroy", {"confirm_stack": "fresh", "delete_images": "true", "confirm_bucket": "x"}
     )
     assert wrong_bucket.status_code == 400 and outputs["BucketName"] in wrong_bucket.json()["hint"]
+    # From the page's form: the form again with the reason beside the field, not an error page.
+    typo = fresh.post("/destroy", {"confirm_stack": "fres"}, html=True)
+    assert typo.status_code == 400 and "Bad request" not in typo.text
+    assert 'id="confirm_stack"' in typo.text and 'aria-invalid="true"' in typo.text
+    assert "the typed stack name does not match: nothing was deleted (type fresh)" in typo.text
+    typo_bucket = fresh.post(
+        "/destroy", {"confirm_stack": "fresh", "delete_images": "true", "confirm_bucket": "x"}, html=True
+    )
+    assert typo_bucket.status_code == 400 and outputs["BucketName"] in typo_bucket.text
+    assert (
+        'id="delete_images" name="delete_images" value="true" data-toggles="bucket-confirm" checked'
+        in typo_bucket.text
+    )
     assert stacks()["fresh"] == "CREATE_COMPLETE"
 
     destroying = fresh.post("/destroy", {"confirm_stack": "fresh"}, html=True)

@@ -15,7 +15,9 @@ def test_saved_events_crud(browser: Browser, tmp_path) -> None:
     page = browser.page("/invoke").text
     assert "(built in)" in page and "300x200/sample.jpg" in page  # the default resize event
     saved = browser.post("/invoke/events", {"name": "ping", "body": '{"a": 1}'}, html=True)
-    assert saved.status_code == 303 and saved.headers["location"] == "/invoke?event=ping"
+    assert saved.status_code == 303 and saved.headers["location"] == "/invoke?event=ping&saved=1"
+    assert "Saved <code>ping</code>" in browser.page(saved.headers["location"]).text, "a confirmation"
+    assert "Saved <code>" not in browser.page("/invoke?event=ping").text
     stored = tmp_path / "events" / "ping.json"
     assert json.loads(stored.read_text()) == {"a": 1}
     assert "&#34;a&#34;: 1" in browser.page("/invoke?event=ping").text
@@ -80,3 +82,14 @@ def test_run_json_and_resize(browser: Browser, fake_invoke) -> None:
     assert fake_invoke[-1][1]["path"] == "/x600,webp/albums/cat.jpg" and resized["function_error"] is None
     assert browser.post("/invoke/run", {"body": "not json"}).status_code == 400
     assert browser.post("/invoke/resize", {"path": "/"}).status_code == 400
+
+
+def test_a_new_event_starts_from_a_resize_event(browser: Browser) -> None:
+    import html
+    import re
+
+    page = browser.page("/invoke?new=1").text
+    body = re.search(r'<textarea id="body"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    event = json.loads(html.unescape(body))
+    assert event["httpMethod"] == "GET" and event["pathParameters"] == {"proxy": "300x200/sample.jpg"}
+    assert event["path"] == "/300x200/sample.jpg"

@@ -67,7 +67,7 @@ def test_the_csrf_token_works_as_a_form_field_too(browser: Browser) -> None:
         headers={"accept": "text/html"},
         follow_redirects=False,
     )
-    assert reply.status_code == 303 and reply.headers["location"] == "/invoke?event=via-form"
+    assert reply.status_code == 303 and reply.headers["location"] == "/invoke?event=via-form&saved=1"
 
 
 def test_login_itself_needs_its_csrf_token(anonymous: TestClient) -> None:

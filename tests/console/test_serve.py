@@ -1,5 +1,6 @@
 """`resizer console` and console.app.serve: a real uvicorn on a loopback port."""
 
+import os
 import socket
 import threading
 import urllib.request
@@ -96,3 +97,80 @@ def test_cli_never_imports_console() -> None:
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
+
+
+def test_the_command_honours_resizer_console_port(monkeypatch, tmp_path) -> None:
+    from cli.commands import console as command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RESIZER_CONSOLE_PORT", "8123")
+    launched = []
+    monkeypatch.setattr(command, "launch", lambda argv: launched.append(argv) or 0)
+    assert CliRunner().invoke(cli_app, ["console"]).exit_code == 0
+    assert CliRunner().invoke(cli_app, ["console", "--port", "8124", "--new-token"]).exit_code == 0
+    assert launched == [
+        ["--host", "127.0.0.1", "--port", "8123"],
+        ["--host", "127.0.0.1", "--port", "8124", "--new-token"],
+    ]
+
+
+def test_the_token_survives_a_restart_in_a_file_only_its_owner_reads(monkeypatch, capsys, tmp_path) -> None:
+    import stat
+
+    import console.app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RESIZER_CONSOLE_TOKEN", raising=False)
+    served = []
+    monkeypatch.setattr(console.app, "serve", lambda settings, **kw: served.append(settings))
+    assert console_main(["--port", "8099"]) == 0
+    assert console_main(["--port", "8099"]) == 0
+    first, second = served
+    assert first.token == second.token and first.secret == second.secret, "same token, sessions kept"
+    stored = tmp_path / ".resizer/console/login.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert console_main(["--port", "8099", "--new-token"]) == 0
+    assert served[2].token != first.token and served[2].secret != first.secret, "rotated"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    out = capsys.readouterr().out
+    assert out.count(served[2].token) == 1 and out.count(first.token) == 2, "printed by the console only"
+
+
+def test_up_prints_the_stored_token_and_the_console_uses_it(monkeypatch, tmp_path) -> None:
+    from cli.commands import up
+    from operations import console_token
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RESIZER_CONSOLE_TOKEN", raising=False)
+    started = []
+
+    class Process:
+        def __init__(self, argv, **kwargs):
+            started.append(kwargs.get("env", os.environ))
+
+        def poll(self):
+            return 1
+
+        def terminate(self):
+            pass
+
+    monkeypatch.setattr(up.subprocess, "Popen", Process)
+    assert not (tmp_path / ".resizer/console/login.json").exists()
+    up.start_console("http://127.0.0.1:1", free_port())
+    assert "RESIZER_CONSOLE_TOKEN" not in started[0], "the console reads the stored token itself"
+    stored = console_token.load().token
+    assert (tmp_path / ".resizer/console/login.json").exists() and console_token.load().token == stored
+
+
+def test_a_logout_stays_a_logout_after_a_restart(tmp_path) -> None:
+    from console import state
+
+    settings = ConsoleSettings(token="t", secret=b"s" * 32, cwd=tmp_path, login_dir=tmp_path / "login")
+    sessions = state.build(settings).sessions
+    session, cookie = sessions.new()
+    assert sessions.read(cookie) is not None
+    sessions.revoke(session)
+    restarted = state.build(settings).sessions
+    assert restarted.read(cookie) is None
+    other = restarted.new()[1]
+    assert state.build(settings).sessions.read(other) is not None, "other sessions survive the restart"

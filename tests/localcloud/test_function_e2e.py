@@ -156,7 +156,7 @@ def test_resize_a_missing_image_is_a_404(cloud: Cloud) -> None:
     cloud.ledger.invocations += 1
     cloud.ledger.not_found_paths.append("/100x/missing.jpg")
 
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # the function answered an error: scripts see it
     data = json.loads(result.stdout)
     cloud.ledger.not_found_ids.append(data["request_id"])
     assert data["http"]["status"] == 404
@@ -191,7 +191,7 @@ def test_invoke_an_event_from_an_argument_that_is_not_an_api_event(cloud: Cloud)
     result = cloud.resizer("invoke", '{"hello": "world"}', "-o", "json")
     cloud.ledger.invocations += 1
 
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # a 400 answer is a failure for scripts
     data = json.loads(result.stdout)
     # no path: the function answers a proxy response all the same (an error, not a crash)
     assert data["function_error"] is None

@@ -17,7 +17,7 @@ FUNCTION = "resizer-resize"
 
 # --- default_period -------------------------------------------------------------------------------
 
-T = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+T = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # recent: 1-minute data kept
 
 
 @pytest.mark.parametrize(
@@ -286,3 +286,86 @@ def test_function_metrics_counts_a_call_made_just_before_the_end(clients: Client
 
     assert report.get("invocations").summary == 2
     assert report.get("duration_max").summary == 20.0
+
+
+# --- CloudWatch's retention: old windows need 5-minute or hourly periods ------------------------
+
+
+@pytest.mark.parametrize(
+    ("age", "step"), [(timedelta(days=14), 60), (timedelta(days=20), 300), (timedelta(days=70), 3600)]
+)
+def test_default_period_of_an_old_window_follows_the_retention(age: timedelta, step: int) -> None:
+    now = datetime.now(UTC)
+    assert metrics.resolution(now - age) == step
+    assert metrics.default_period(now - age, now) % step == 0
+    assert metrics.default_period(now - age, now - age + timedelta(minutes=10)) == step
+
+
+def test_function_metrics_over_20_days_counts_the_invocations(clients: Clients, cloudwatch) -> None:
+    # `metrics --since 20d`: a whole-window period of whole minutes but not of 5 minutes got no data.
+    now = datetime.now(UTC)
+    start = now - timedelta(days=20, seconds=17)
+    for minutes in (3, 30, 300):
+        invocation(cloudwatch, now - timedelta(minutes=minutes), 10.0)
+
+    report = metrics.function_metrics(
+        clients, FUNCTION, start=start, end=now, period=metrics.default_period(start, now)
+    )
+
+    assert report.get("invocations").summary == 3
+    assert sum(report.get("invocations").values) == 3
+    assert report.start.minute % 5 == 0 and report.start.second == 0, "rounded as CloudWatch rounds it"
+
+
+def test_function_metrics_refuses_a_period_old_data_does_not_have(clients: Clients, cloudwatch) -> None:
+    now = datetime.now(UTC)
+    with pytest.raises(ConfigError, match="multiple of 300") as refused:
+        metrics.function_metrics(clients, FUNCTION, start=now - timedelta(days=20), end=now, period=60)
+    assert "--period 300" in refused.value.hint
+    with pytest.raises(ConfigError, match="multiple of 3600"):
+        metrics.function_metrics(clients, FUNCTION, start=now - timedelta(days=70), end=now, period=600)
+
+
+def test_the_local_cloud_answers_no_data_for_a_period_old_data_does_not_have(
+    clients: Clients, cloudwatch
+) -> None:
+    now = datetime.now(UTC)
+    invocation(cloudwatch, now - timedelta(minutes=3), 10.0)
+    query = {
+        "Id": "i",
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Invocations",
+                "Dimensions": [{"Name": "FunctionName", "Value": FUNCTION}],
+            },
+            "Stat": "Sum",
+        },
+    }
+
+    def values(age: timedelta, period: int) -> list[float]:
+        query["MetricStat"]["Period"] = period
+        reply = cloudwatch.get_metric_data(MetricDataQueries=[query], StartTime=now - age, EndTime=now)
+        return reply["MetricDataResults"][0]["Values"]
+
+    assert values(timedelta(days=20), 60) == [] and values(timedelta(days=20), 300) == [1.0]
+    assert values(timedelta(days=70), 300) == [] and values(timedelta(days=70), 3600) == [1.0]
+    assert values(timedelta(days=1), 60) == [1.0]
+
+
+def test_server_error_rate_counts_the_functions_5xx_answers(clients: Clients, cloudwatch, window) -> None:
+    start, end = window
+    at = start + timedelta(minutes=10)
+    for _ in range(8):
+        invocation(cloudwatch, at, 5.0)  # Lambda saw eight successes ...
+    put(cloudwatch, "Resizer", "Errors", [1.0, 1.0], at, ErrorCode="internal_error")  # ... two were 500s
+    put(cloudwatch, "Resizer", "Errors", [1.0], at, ErrorCode="not_found")  # a 404 is not a server error
+
+    report = metrics.function_metrics(clients, FUNCTION, start=start, end=end, period=300)
+
+    assert report.error_rate == 0.0
+    assert report.server_error_rate == 25.0
+
+
+def test_server_error_rate_without_invocations_is_none() -> None:
+    assert metrics.MetricsReport(FUNCTION, T, T, 60, []).server_error_rate is None

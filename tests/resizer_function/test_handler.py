@@ -289,3 +289,39 @@ def test_the_log_line_is_a_valid_emf_record(s3, capsys):
         for metric in directive["Metrics"]:
             assert isinstance(line[metric["Name"]], (int, float))
             assert metric["Unit"] in ("Milliseconds", "Bytes", "Count")
+
+
+@pytest.mark.parametrize(
+    "path, canonical",
+    [
+        ("/300x200,q80/photo.jpg", "/300x200/photo.jpg"),
+        ("/300x200,jpeg/photo.jpg", "/300x200/photo.jpg"),
+        ("/300x200,inside,q80/photo.jpg", "/300x200,inside/photo.jpg"),
+        ("/300x200,q70,jpeg/photo.jpg", "/300x200,q70/photo.jpg"),
+        ("/120x,q70/logo.png", "/120x/logo.png"),
+        ("/120x,png/logo.png", "/120x/logo.png"),
+    ],
+)
+def test_defaults_of_the_original_spelled_out_are_refused_before_rendering(s3, path, canonical):
+    s3.put_object(Bucket=BUCKET, Key="logo.png", Body=encoded(marked(200, 100), "PNG"))
+    response, body = call(v1(path))
+    assert (response["statusCode"], body["error"], body["canonical"]) == (400, "non_canonical", canonical)
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert keys == {"photo.jpg", "logo.png"}, "nothing stored under the non-canonical path"
+    assert call(v1(canonical))[0]["statusCode"] == 302
+
+
+def test_a_format_other_than_the_originals_is_rendered(s3):
+    assert call(v1("/300x200,png/photo.jpg"))[0]["statusCode"] == 302
+    assert call(v1("/300x200,q60/photo.jpg"))[0]["statusCode"] == 302
+
+
+def test_every_5xx_code_is_counted_as_a_server_error(s3, monkeypatch):
+    from resizer_function.errors import SERVER_ERROR_CODES
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(handler_module.imaging, "render", broken)
+    response, body = call(v1("/50x/photo.jpg"))
+    assert response["statusCode"] >= 500 and body["error"] in SERVER_ERROR_CODES

@@ -166,3 +166,68 @@ def test_lone_surrogates_are_refused():
 
 def test_plus_is_percent_encoded_because_s3_reads_it_as_a_space():
     assert parse_path("/10x/a+b.jpg").url_path == "/10x/a%2Bb.jpg"
+
+
+# --- defaults that depend on the original: its format and that format's quality --------------------
+
+source_formats = st.sampled_from(FORMATS)
+
+
+def _output(request: ResizeRequest, source_format: str) -> tuple:
+    """What a request renders from an original whose default output is source_format."""
+    fmt = request.format or source_format
+    quality = request.quality or DEFAULT_QUALITY.get(fmt) if fmt in DEFAULT_QUALITY else None
+    return (request.width, request.height, request.effective_fit, fmt, quality, request.key)
+
+
+@st.composite
+def spelled_requests(draw):
+    """Valid requests as the parser returns them, defaults of some original possibly spelled out."""
+    request = draw(requests())
+    fmt = draw(st.sampled_from([None, *FORMATS]))
+    quality = None if fmt == "png" else draw(st.one_of(st.none(), st.integers(1, 100)))
+    return ResizeRequest(request.width, request.height, request.key, request.fit, quality, fmt)
+
+
+@given(spelled_requests(), source_formats)
+def test_for_source_gives_the_one_shortest_spelling_of_the_same_output(request, source_format):
+    canonical = request.for_source(source_format)
+    assert _output(canonical, source_format) == _output(request, source_format), "same pixels, same bytes"
+    assert canonical.format != source_format, "the original's own format is left out"
+    fmt = canonical.format or source_format
+    assert canonical.quality is None or (fmt in DEFAULT_QUALITY and canonical.quality != DEFAULT_QUALITY[fmt])
+    assert canonical.for_source(source_format) == canonical, "canonical is a fixed point"
+
+
+@given(spelled_requests(), spelled_requests(), source_formats)
+def test_two_spellings_of_one_output_have_one_canonical_path(a, b, source_format):
+    b = ResizeRequest(a.width, a.height, a.key, a.fit, b.quality, b.format)
+    if _output(a, source_format) == _output(b, source_format):
+        assert a.for_source(source_format).path == b.for_source(source_format).path
+
+
+@pytest.mark.parametrize(
+    "path, source_format, canonical",
+    [
+        ("/300x200,q80/a.jpg", "jpeg", "/300x200/a.jpg"),
+        ("/300x200,jpeg/a.jpg", "jpeg", "/300x200/a.jpg"),
+        ("/300x200,webp/a.webp", "webp", "/300x200/a.webp"),
+        ("/300x200,q80/a.webp", "webp", "/300x200/a.webp"),
+        ("/300x200,q60/a.avif", "avif", "/300x200/a.avif"),
+        ("/300x200,png/a.gif", "png", "/300x200/a.gif"),
+        ("/300x200,q70/a.png", "png", "/300x200/a.png"),  # PNG output has no quality
+        ("/300x200,q70,jpeg/a.jpg", "jpeg", "/300x200,q70/a.jpg"),
+        ("/300x200,q60/a.jpg", "avif", "/300x200/a.jpg"),  # an AVIF named .jpg: AVIF's default
+    ],
+)
+def test_defaults_of_the_original_are_non_canonical(path, source_format, canonical):
+    assert parse_path(path).for_source(source_format).path == canonical
+
+
+@pytest.mark.parametrize(
+    "path, source_format",
+    [("/300x200,q80/a.avif", "avif"), ("/300x200,jpeg/a.png", "png"), ("/300x200,q60/a.jpg", "jpeg")],
+)
+def test_what_differs_from_the_original_stays(path, source_format):
+    request = parse_path(path)
+    assert request.for_source(source_format) == request
