@@ -177,9 +177,16 @@ def _bytecode_compiler(platform: str) -> str | None:
 
     Lambda's /var/task is read-only, so modules shipped without bytecode (the AWS SDK: a few
     hundred) are compiled again on every cold start; the runtime's bundled SDK is precompiled.
+    The local cloud's interpreter (localcloud.interpreter: PATH, pyenv, uv) is the one to use for
+    `local`, and for Lambda's platforms when it is Lambda's version.
     """
+    from localcloud import interpreter
+
+    local = interpreter.find()
     if platform == "local":
-        return sys.executable
+        return local.path
+    if local.version == LAMBDA_PYTHON:
+        return local.path
     found = shutil.which(f"python{LAMBDA_PYTHON}")
     if not found:
         return None

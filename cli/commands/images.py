@@ -88,7 +88,7 @@ def _ls_stale(clients, bucket: str, prefix: str, options: Common) -> None:
 @targeted()
 def put(
     file: Annotated[Path, typer.Argument(help=f"A {formats.described()} file.")],
-    key: Annotated[str | None, typer.Argument(help="Object key [default: the file name].")] = None,
+    key: Annotated[str | None, typer.Argument(help="Object key (default: the file name).")] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing original (and drop its derived sizes).")
     ] = False,
@@ -128,7 +128,7 @@ def put(
 def get(
     key: Annotated[str, typer.Argument(help="Object key, original or derived.")],
     destination: Annotated[
-        str | None, typer.Argument(help="File to write, or - for stdout [default: the key's name].")
+        str | None, typer.Argument(help="File to write, or - for stdout (default: the key's name).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
     *,

@@ -25,7 +25,9 @@ def cloud(tmp_path_factory):
     cache = tmp_path_factory.mktemp("resizer-cache")
     os.environ["RESIZER_CACHE_DIR"] = str(cache)
     with local_cloud(tmp_path_factory.mktemp("local"), free_port()) as url:
-        ready = [e for e in local.provision(url, sleep=lambda s: None) if isinstance(e, local.Ready)][-1]
+        # website delivery: the function redirects to the stored object, which `resize --save` follows
+        provisioning = local.provision(url, parameters={"Delivery": "website"}, sleep=lambda s: None)
+        ready = [e for e in provisioning if isinstance(e, local.Ready)][-1]
         yield ready
 
 

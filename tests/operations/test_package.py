@@ -5,7 +5,6 @@ import json
 import os
 import struct
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -14,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from localcloud import interpreter
 from operations import package
 from operations.aws import Clients
 from operations.errors import ConfigError, NotFound, OperationError, PackagingFailed
@@ -80,7 +80,7 @@ def test_the_zip_holds_the_function_and_its_dependencies_only(local: tuple[Artif
     assert "PIL/Image.py" in names
     assert any(n.startswith("PIL/_imaging.") and n.endswith(".so") for n in names)
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
-    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    tag = "cpython-" + interpreter.find().version.replace(".", "")  # the local zip's interpreter
     for name in names:
         if "__pycache__" in name or name.endswith(".pyc"):  # the dependencies' precompiled bytecode
             assert name.endswith(f".{tag}.pyc") and name.split("/")[-2] == "__pycache__", name
@@ -112,8 +112,9 @@ def test_the_zip_carries_its_own_pinned_sdk_with_only_the_services_it_calls(
         "print(json.dumps([botocore.__version__, botocore.__file__, ec2]))\n"
     )
     env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    python = interpreter.find().path  # the interpreter whose wheels the local zip carries
     done = subprocess.run(  # -S: no site-packages, only the zip (and the standard library); -B: read-only
-        [sys.executable, "-S", "-B", "-c", probe, str(tmp_path / "task")],
+        [python, "-S", "-B", "-c", probe, str(tmp_path / "task")],
         env={**env, "BUCKET": "b", "PATH": os.environ.get("PATH", "")},
         capture_output=True,
         text=True,
