@@ -1,7 +1,7 @@
 """The one exception type the function raises for a request it refuses: an HTTP status and a code."""
 
 # The error codes the function answers with a 5xx: what `resizer metrics` counts as server errors.
-SERVER_ERROR_CODES = frozenset({"internal_error"})
+SERVER_ERROR_CODES = frozenset({"internal_error", "store_conflict"})
 
 
 class RequestRefused(Exception):

@@ -108,14 +108,18 @@ def resize(request: ResizeRequest, settings: Settings, record: dict) -> dict:
     record["output_bytes"] = len(rendered.body)
     record["ms"].update({k: round(v, 2) for k, v in rendered.timings.items()})
     timer = time.perf_counter()
-    store(request, rendered, etag, settings)
+    stored = store(request, rendered, etag, settings)
     record["ms"]["store"] = _since(timer)
+    if not stored:
+        record["store_conflict"] = True
     cdn = settings.delivery == "cdn"
-    inline = cdn or settings.response_mode == "inline" or not settings.public_url
+    inline = not stored or cdn or settings.response_mode == "inline" or not settings.public_url
     encoded = base64.b64encode(rendered.body).decode() if inline else ""
     if inline and len(encoded) <= INLINE_LIMIT:
         headers = {"Content-Type": rendered.content_type, "Cache-Control": IMMUTABLE}
         return {"statusCode": 200, "headers": headers, "body": encoded, "isBase64Encoded": True}
+    if not stored:
+        raise RequestRefused(503, "store_conflict", "a concurrent write raced this one; try again")
     if not settings.public_url:
         raise RequestRefused(413, "output_too_large", "the output is over Lambda's response limit")
     location = settings.public_url + request.url_path
@@ -142,21 +146,29 @@ def fetch(key: str, settings: Settings) -> tuple[bytes, str]:
     return obj["Body"].read(), obj["ETag"].strip('"')
 
 
-def store(request: ResizeRequest, rendered: imaging.Rendered, etag: str, settings: Settings) -> None:
-    """Write the result at the request's path unless something is there already (never overwrite)."""
-    try:
-        s3_client().put_object(
-            Bucket=settings.bucket,
-            Key=request.path[1:],
-            Body=rendered.body,
-            ContentType=rendered.content_type,
-            CacheControl=IMMUTABLE,
-            Metadata={"source-etag": etag, "resizer-spec": request.spec},
-            IfNoneMatch="*",
-        )
-    except ClientError as exc:  # a concurrent request stored it first, or an object is there
-        if exc.response["Error"]["Code"] not in ("PreconditionFailed", "ConditionalRequestConflict"):
-            raise
+def store(request: ResizeRequest, rendered: imaging.Rendered, etag: str, settings: Settings) -> bool:
+    """Write the result at the request's path unless something is there already (never overwrite);
+    False when S3 twice answered 409 ConditionalRequestConflict (a write raced ours: retry, says
+    AWS), so the object may not exist and the caller must not point the client at it."""
+    for _attempt in range(2):
+        try:
+            s3_client().put_object(
+                Bucket=settings.bucket,
+                Key=request.path[1:],
+                Body=rendered.body,
+                ContentType=rendered.content_type,
+                CacheControl=IMMUTABLE,
+                Metadata={"source-etag": etag, "resizer-spec": request.spec},
+                IfNoneMatch="*",
+            )
+            return True
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code == "PreconditionFailed":  # stored already (by a concurrent request): never overwritten
+                return True
+            if code != "ConditionalRequestConflict":
+                raise
+    return False
 
 
 def error_response(refusal: RequestRefused) -> dict:
@@ -166,6 +178,8 @@ def error_response(refusal: RequestRefused) -> dict:
         headers["Cache-Control"] = "no-store"
     if refusal.status == 405:
         headers["Allow"] = "GET, HEAD"
+    if refusal.status == 503:
+        headers["Retry-After"] = "1"
     return {"statusCode": refusal.status, "headers": headers, "body": json.dumps(body)}
 
 

@@ -1,10 +1,12 @@
 """The handler end to end against moto's in-process S3: misses, hits, every status, v1 and v2."""
 
 import base64
+import functools
 import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from resizer_function import handler as handler_module
@@ -325,3 +327,47 @@ def test_every_5xx_code_is_counted_as_a_server_error(s3, monkeypatch):
     monkeypatch.setattr(handler_module.imaging, "render", broken)
     response, body = call(v1("/50x/photo.jpg"))
     assert response["statusCode"] >= 500 and body["error"] in SERVER_ERROR_CODES
+
+
+class Conflicting:
+    """An S3 client whose conditional PUT answers 409 ConditionalRequestConflict `conflicts` times."""
+
+    def __init__(self, real, conflicts: int) -> None:
+        self.real, self.conflicts, self.puts = real, conflicts, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+    def put_object(self, **kwargs):
+        self.puts += 1
+        if self.puts <= self.conflicts:
+            error = {"Code": "ConditionalRequestConflict", "Message": "A conflicting operation occurred."}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 409}}, "PutObject")
+        return self.real.put_object(**kwargs)
+
+
+def use(monkeypatch, client) -> None:
+    """Make the handler use client as its container's S3 client."""
+    cached = functools.cache(lambda: client)
+    monkeypatch.setattr(handler_module, "s3_client", cached)
+
+
+def test_a_409_conflict_is_retried_once_and_then_stored(s3, monkeypatch):
+    conflicting = Conflicting(s3, conflicts=1)
+    use(monkeypatch, conflicting)
+    response = handler(v1("/120x90/photo.jpg"), Context())
+    assert conflicting.puts == 2
+    assert response["statusCode"] == 302  # stored: the redirect points at an object that exists
+    assert s3.head_object(Bucket=BUCKET, Key="120x90/photo.jpg")["ContentLength"] > 0
+
+
+def test_two_409_conflicts_answer_the_rendered_image_not_a_redirect(s3, monkeypatch):
+    conflicting = Conflicting(s3, conflicts=2)
+    use(monkeypatch, conflicting)
+    response = handler(v1("/120x90/photo.jpg"), Context())
+    assert conflicting.puts == 2
+    assert response["statusCode"] == 200 and response["isBase64Encoded"] is True
+    assert decode(base64.b64decode(response["body"])).size == (120, 90)
+    assert "Location" not in response["headers"]
+    with pytest.raises(ClientError, match=r"404|Not Found"):
+        s3.head_object(Bucket=BUCKET, Key="120x90/photo.jpg")
