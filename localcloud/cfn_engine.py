@@ -794,16 +794,7 @@ def execute_change_set(backend: Any, change_set_name: str, stack_name: str | Non
         )
     stack = backend.stacks[change_set.stack_id]
     if change_set.change_set_type == "CREATE":
-        resource_map = ResourceMap(
-            stack.stack_id,
-            stack.name,
-            dict(change_set.parameters or {}),
-            stack.tags,
-            region_name=stack.region_name,
-            account_id=stack.account_id,
-            template=parse_template(change_set.template),
-            cross_stack_resources=stack.cross_stack_resources,
-        )
+        resource_map = change_set_resources(stack, change_set)
         resource_map.load()  # a ValidationError here leaves the stack under review
         change_set.execution_status = "EXECUTE_IN_PROGRESS"
         stack.template = change_set.template
@@ -833,3 +824,17 @@ def changed_parameters(stack: Stack, template: dict[str, Any], parameters: dict[
     declared = template.get("Parameters") or {}
     new = {k: _plain(parameters.get(k, (d or {}).get("Default"))) for k, d in declared.items()}
     return {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+
+
+def change_set_resources(stack: Any, change_set: Any) -> ResourceMap:
+    """moto's ResourceMap for a change set's template and parameters on its stack (not loaded yet)."""
+    return ResourceMap(
+        stack.stack_id,
+        stack.name,
+        dict(change_set.parameters or {}),
+        stack.tags,
+        region_name=stack.region_name,
+        account_id=stack.account_id,
+        template=parse_template(change_set.template),
+        cross_stack_resources=stack.cross_stack_resources,
+    )

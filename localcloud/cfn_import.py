@@ -10,7 +10,6 @@ imports S3 buckets only (the one type a retained resource of this project's temp
 from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
-from moto.cloudformation.parsing import ResourceMap
 
 from localcloud import cfn_engine
 
@@ -47,16 +46,7 @@ def execute(backend: Any, change_set: Any) -> None:
     """Run an IMPORT change set: the stack takes the existing resources as its own."""
     stack = backend.stacks[change_set.stack_id]
     template = cfn_engine.parse_template(change_set.template)
-    resource_map = ResourceMap(
-        stack.stack_id,
-        stack.name,
-        dict(change_set.parameters or {}),
-        stack.tags,
-        region_name=stack.region_name,
-        account_id=stack.account_id,
-        template=template,
-        cross_stack_resources=stack.cross_stack_resources,
-    )
+    resource_map = cfn_engine.change_set_resources(stack, change_set)
     resource_map.load()
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
     stack.template = change_set.template

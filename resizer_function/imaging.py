@@ -21,9 +21,9 @@ from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError, featur
 
 from resizer_function import resample, webp_scaled
 from resizer_function.errors import RequestRefused
+from resizer_function.formats import DECODERS, described
 from resizer_function.request import DEFAULT_QUALITY, ResizeRequest
 
-DECODERS = ["JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP"] + (["AVIF"] if features.check("avif") else [])
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 WEB_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif", "GIF": "png"}
 ALPHA_FORMATS = {"png", "webp", "avif"}
@@ -116,7 +116,11 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
             im = Image.open(io.BytesIO(data), formats=DECODERS)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise RequestRefused(413, "too_many_pixels", f"the source is a decompression bomb: {exc}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:  # its message holds the buffer's repr: nothing for a client
+        raise RequestRefused(
+            415, "unsupported_media_type", f"the source is not a {described()} image"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise RequestRefused(
             415, "unsupported_media_type", f"the source is not a supported image ({exc})"
         ) from None

@@ -477,3 +477,11 @@ def test_a_second_thread_only_with_more_than_one_vcpus_worth_of_memory(monkeypat
         assert resample.threads() == expected
     finally:
         resample.threads.cache_clear()
+
+
+def test_a_file_that_is_no_image_is_a_415_that_names_the_formats_and_nothing_internal() -> None:
+    with pytest.raises(RequestRefused) as refused:
+        imaging.open_image(b'<svg xmlns="http://www.w3.org/2000/svg"/>', 10**8)
+    assert refused.value.status == 415
+    assert "JPEG, PNG, WebP" in refused.value.message
+    assert "0x" not in refused.value.message and "BytesIO" not in refused.value.message
