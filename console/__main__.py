@@ -11,7 +11,7 @@ import ipaddress
 import os
 import sys
 
-TOKEN_ENV = "RESIZER_CONSOLE_TOKEN"
+from operations.console_process import TOKEN_ENV
 
 
 def loopback(host: str) -> bool:

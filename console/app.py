@@ -7,7 +7,6 @@ would be unauthenticated pages loading assets from a CDN.
 
 import logging
 import socket
-import threading
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -65,16 +64,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(
-    settings: ConsoleSettings,
-    *,
-    ready: threading.Event | None = None,
-    stop: threading.Event | None = None,
-) -> None:
-    """Run the console until stopped (Ctrl-C in the main thread, or ``stop`` set from another).
+def serve(settings: ConsoleSettings) -> None:
+    """Run the console until Ctrl-C or SIGTERM (uvicorn's handlers stop it).
 
-    ``ready`` is set once it accepts connections, so `resizer up` can run it in a thread and then
-    print its URL. uvicorn logs warnings only and has no access log (URLs could carry secrets).
+    It runs as its own process (``python -m console``, started by operations.console_process).
+    uvicorn logs warnings only and has no access log (URLs could carry secrets).
     """
     import uvicorn
 
@@ -86,22 +80,7 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=2,
     )
-    server = uvicorn.Server(config)
-
-    def watch() -> None:
-        while not server.started and not server.should_exit:
-            if stop is not None and stop.wait(0.05):
-                server.should_exit = True
-            elif stop is None:
-                threading.Event().wait(0.05)
-        if ready is not None and server.started:
-            ready.set()
-        if stop is not None:
-            stop.wait()
-            server.should_exit = True
-
-    threading.Thread(target=watch, name="console-watch", daemon=True).start()
     try:
-        server.run(sockets=[sock])
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()

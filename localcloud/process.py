@@ -1,5 +1,7 @@
 """The local cloud's processes: started as children that die with their parent, and found by port.
 
+``started`` spawns a process and waits until it is ready (the one spawn-and-wait of the project:
+the local cloud, the console, the tests' servers); ``stop`` ends one with SIGTERM, then SIGKILL.
 ``running`` starts ``python -m localcloud.server`` on a loopback port, waits until its health
 path answers, yields its URL, and stops it with SIGTERM (so it saves its state, as Ctrl-C does).
 ``child_command`` wraps ``python -m MODULE`` so that the child ends when its parent ends, even by
@@ -18,17 +20,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from localcloud import contract
 from localcloud.lambda_worker import die_with_parent
 
 
 def free_port() -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((contract.LOOPBACK, 0))
         return s.getsockname()[1]
 
 
@@ -90,33 +93,72 @@ def _any(local: str) -> bool:
     return set(address) == {"0"}  # 0.0.0.0 or :: also answers on loopback
 
 
+class DidNotStart(RuntimeError):
+    """A process ended, or was not ready in time, after ``started`` spawned it (it is stopped)."""
+
+    def __init__(self, process: subprocess.Popen, waited: float) -> None:
+        code = process.poll()
+        ended = code is not None and code >= 0
+        super().__init__(f"exited with {code}" if ended else f"not ready after {waited:g} s")
+        self.process = process
+
+
+def started(
+    argv: list[str],
+    ready: Callable[[subprocess.Popen], bool],
+    *,
+    timeout: float,
+    every: float = 0.1,
+    **popen: Any,
+) -> subprocess.Popen:
+    """``spawn(argv, **popen)``, returned once ``ready(process)`` is true (asked every ``every`` s);
+    DidNotStart if it ends or is not ready within ``timeout`` s (it is stopped then)."""
+    process = spawn(argv, **popen)
+    deadline = time.monotonic() + timeout
+    while not ready(process):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process, grace=10)
+            raise DidNotStart(process, timeout)
+        time.sleep(every)
+    return process
+
+
+def stop(process: subprocess.Popen, grace: float = 60.0) -> None:
+    """SIGTERM (a local cloud saves its state), then SIGKILL if it is still running after grace s."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
 def running(
     data_dir: Path, port: int | None = None, *, log: Path | None = None, timeout: float = 60.0
 ) -> Iterator[str]:
     """A local-cloud server process with its state in data_dir; RuntimeError if it does not start."""
-    from operations.aws import probe_local_cloud
-
     port = port or free_port()
-    argv = child_command("localcloud.server", "--port", str(port), "--data", str(data_dir))
+    url = contract.endpoint(port)
+    argv = child_command(contract.SERVER_MODULE, *contract.server_args(port, data_dir))
     with log.open("wb") if log else contextlib.nullcontext(subprocess.DEVNULL) as out:
-        process = spawn(argv, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+        try:
+            process = started(
+                argv,
+                lambda _: bool(contract.health(url, timeout=0.5)),
+                timeout=timeout,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        except DidNotStart:
+            said = log.read_text(errors="replace")[-2000:] if log else ""
+            raise RuntimeError(f"the local cloud did not start on {url}\n{said}") from None
     try:
-        deadline = time.monotonic() + timeout
-        while not probe_local_cloud(url, timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                said = log.read_text(errors="replace")[-2000:] if log else ""
-                raise RuntimeError(f"the local cloud did not start on {url}\n{said}")
-            time.sleep(0.1)
         yield url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def main(argv: list[str]) -> None:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HEALTH_PATH = "/_localcloud/health"
-SERVICE_NAME = "resizer-localcloud"
+from localcloud.contract import DEFAULT_DATA_DIR, DEFAULT_PORT, HEALTH_PATH, SERVICE_NAME
+
 log = logging.getLogger("localcloud")
 
 
@@ -244,7 +244,7 @@ def refused(environ: dict, *, api: bool) -> str:
 
 def start(
     host: str = "127.0.0.1",
-    port: int = 4566,
+    port: int = DEFAULT_PORT,
     data_dir: Path | None = None,
     *,
     verbose: bool = False,
@@ -258,7 +258,7 @@ def start(
     """
     from localcloud import http_server, ownership, persistence, ports
 
-    data_dir = (data_dir or Path(".resizer/local")).resolve()
+    data_dir = (data_dir or DEFAULT_DATA_DIR).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     claim = claim or ownership.claim(data_dir, port)
     try:
@@ -286,8 +286,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=4566)
-    parser.add_argument("--data", type=Path, default=Path(".resizer/local"))
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument(
         "--restore-previous",
         action="store_true",

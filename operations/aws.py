@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from localcloud import contract
 from operations import errors
 
 DEFAULT_STACK = "resizer"
@@ -22,7 +23,7 @@ def local_endpoint() -> str:
     """The embedded local cloud's endpoint (RESIZER_LOCAL_PORT, default 4566)."""
     import os
 
-    return f"http://127.0.0.1:{os.environ.get('RESIZER_LOCAL_PORT', '4566')}"
+    return contract.endpoint(os.environ.get(contract.PORT_ENV, str(contract.DEFAULT_PORT)))
 
 
 @dataclass(frozen=True)
@@ -125,32 +126,15 @@ class Clients:
         return self._account
 
 
-LOCAL_CLOUD_HEALTH = "/_localcloud/health"
-
-
 def probe_local_cloud(endpoint_url: str, timeout: float = 1.0) -> bool:
     """Ask the endpoint whether it is the resizer local cloud (its health path says so)."""
-    import json
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(endpoint_url.rstrip("/") + LOCAL_CLOUD_HEALTH, timeout=timeout) as reply:
-            return json.loads(reply.read()).get("service") == "resizer-localcloud"
-    except (OSError, ValueError):
-        return False
+    return bool(contract.health(endpoint_url, timeout=timeout))
 
 
 def local_cloud_saving_problem(endpoint_url: str, timeout: float = 1.0) -> str:
     """Why the local cloud at endpoint_url cannot save its state ('' when it can, or is not one)."""
-    import json
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(endpoint_url.rstrip("/") + LOCAL_CLOUD_HEALTH, timeout=timeout) as reply:
-            state = json.loads(reply.read()).get("state") or {}
-    except (OSError, ValueError, AttributeError):
-        return ""
-    if state.get("saving") == "failing":
+    state = contract.health(endpoint_url, timeout=timeout).get("state")
+    if isinstance(state, dict) and state.get("saving") == "failing":
         return f"{state.get('error', 'unknown error')} (since {state.get('since', '?')})"
     return ""
 

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from localcloud import contract
 from operations import deploy, stack
 from operations.aws import LOCAL_REGION, Clients, Target, translated
 from operations.config import Settings
 from operations.errors import AlreadyRunning, LocalStateUnreadable, OperationError
 
-DEFAULT_DATA_DIR = Path(".resizer/local")
+DEFAULT_DATA_DIR = contract.DEFAULT_DATA_DIR
 SAMPLE_KEY = "sample.jpg"
 
 
@@ -73,7 +74,7 @@ class Handle:
 
 
 def start(
-    port: int = 4566,
+    port: int = contract.DEFAULT_PORT,
     data_dir: Path = DEFAULT_DATA_DIR,
     *,
     reset: bool = False,
@@ -83,11 +84,11 @@ def start(
     LocalStateUnreadable if its saved state cannot be trusted."""
     from localcloud import ownership, persistence, server
 
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = contract.endpoint(port)
     try:
         claim = ownership.claim(data_dir.resolve(), port)
     except ownership.Owned as owned:
-        where = f"http://127.0.0.1:{owned.port}" if owned.port else "another port"
+        where = contract.endpoint(owned.port) if owned.port else "another port"
         raise AlreadyRunning(
             f"a local cloud (PID {owned.pid or '?'}) is already running at {where} on {data_dir}",
             hint=f"use it (RESIZER_LOCAL_PORT={owned.port} resizer status), or stop it with Ctrl-C "
@@ -104,7 +105,7 @@ def start(
         if reset:
             ownership.empty(claim.data_dir)
         return Handle(
-            server.start("127.0.0.1", port, data_dir, claim=claim, restore_previous=restore_previous)
+            server.start(contract.LOOPBACK, port, data_dir, claim=claim, restore_previous=restore_previous)
         )
     except persistence.StateUnreadable as unreadable:
         claim.release()
@@ -123,17 +124,7 @@ def start(
 
 def local_cloud_at(endpoint_url: str) -> dict:
     """What the local cloud answering at endpoint_url says of itself ({} when none answers)."""
-    import json
-    import urllib.request
-
-    from operations.aws import LOCAL_CLOUD_HEALTH
-
-    try:
-        with urllib.request.urlopen(endpoint_url + LOCAL_CLOUD_HEALTH, timeout=1.0) as reply:
-            found = json.loads(reply.read())
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) and found.get("service") == "resizer-localcloud" else {}
+    return contract.health(endpoint_url)
 
 
 @translated

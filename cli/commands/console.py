@@ -12,19 +12,7 @@ import typer
 from cli import context
 from cli.errors import handles_errors
 from cli.options import EndpointUrl, Profile, Region, Stack, common
-
-
-def launch(argv: list[str]) -> int:
-    """Run the console until it stops; its exit code (Ctrl-C reaches it directly; it also ends
-    when this process is killed, even by kill -9)."""
-    from localcloud import process as processes
-
-    process = processes.spawn(processes.child_command("console", *argv))
-    while True:
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            continue  # the console got the same Ctrl-C and is shutting down
+from operations import console_process
 
 
 @handles_errors
@@ -57,16 +45,16 @@ def console(
     """
     options = common(ctx, profile=profile, region=region, endpoint_url=endpoint_url, stack=stack)
     context.settings(options)  # a broken resizer.toml fails here, before anything listens
-    argv = ["--host", host, "--port", str(port)] + (["--allow-remote"] if allow_remote else [])
-    argv += ["--new-token"] if new_token else []
-    for flag, value in (
-        ("--stack", options.stack),
-        ("--region", options.region),
-        ("--profile", options.profile),
-        ("--endpoint-url", options.endpoint_url),
-    ):
-        if value:
-            argv += [flag, value]
-    code = launch(argv)
+    argv = console_process.command_line(
+        port,
+        host=host,
+        stack=options.stack,
+        region=options.region,
+        profile=options.profile,
+        endpoint_url=options.endpoint_url,
+        allow_remote=allow_remote,
+        new_token=new_token,
+    )
+    code = console_process.run(argv)
     if code:
         raise typer.Exit(code)

@@ -1,12 +1,7 @@
 """`resizer up`: the local cloud, the deployed stack and a sample photo, until Ctrl-C."""
 
-import contextlib
-import os
 import signal
-import socket
-import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +11,7 @@ from cli import render
 from cli.commands import deploy as deploy_cmd
 from cli.commands import stack_events
 from cli.errors import handles_errors
-from operations import console_token, local
+from operations import console_process, local
 from operations import deploy as deploy_op
 
 
@@ -78,40 +73,20 @@ def up(
         render.out.print("Stopping the local cloud...")
     finally:
         if console is not None:
-            console.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                console.wait(timeout=10)
+            console_process.stop(console)
         handle.stop()
 
 
-def start_console(endpoint_url: str, port: int) -> subprocess.Popen | None:
+def start_console(endpoint_url: str, port: int) -> console_process.Started | None:
     """The web console (its own process, ending with this one) on 127.0.0.1:port, targeting the
     local cloud; only once the process listening on the port is the one started here."""
-    from localcloud import process as processes
-
-    token = os.environ.get("RESIZER_CONSOLE_TOKEN") or console_token.load().token  # the console reads it too
-    argv = ["--quiet", "--port", str(port), "--endpoint-url", endpoint_url, "--region", local.LOCAL_REGION]
-    process = processes.spawn(
-        processes.child_command("console", *argv),
-        start_new_session=True,  # Ctrl-C here stops it through terminate(), after the local cloud's save
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            if processes.listener_pid(port) in (process.pid, None):  # None: cannot tell (not Linux)
-                render.out.print(f"console   http://127.0.0.1:{port}/  (token: {token})")
-                return process
-        time.sleep(0.2)
-    other = processes.listener_pid(port)
-    process.terminate()
-    render.error(
-        f"the console did not start on port {port}"
-        + (f": PID {other} listens there (a console left by an earlier run?)" if other else ""),
-        f"stop it (kill {other}) or choose another port with --console-port"
-        if other
-        else "choose another with --console-port",
-    )
-    return None
+    try:
+        started = console_process.start(endpoint_url, port, local.LOCAL_REGION)
+    except console_process.ConsoleDidNotStart as failed:
+        render.error(failed.message, failed.hint)
+        return None
+    render.out.print(f"console   {started.url}  (token: {started.token})")
+    return started
 
 
 def _interrupt(*_: object) -> None:

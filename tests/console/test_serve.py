@@ -1,8 +1,9 @@
 """`resizer console` and console.app.serve: a real uvicorn on a loopback port."""
 
 import os
+import signal
 import socket
-import threading
+import subprocess
 import urllib.request
 
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 from cli.app import app as cli_app
 from console.__main__ import loopback
 from console.__main__ import main as console_main
-from console.app import ConsoleSettings, bind, serve
+from console.app import ConsoleSettings, bind
 
 
 def free_port() -> int:
@@ -20,22 +21,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_in_a_thread_until_stopped(tmp_path) -> None:
-    settings = ConsoleSettings(token="t", port=free_port(), cwd=tmp_path)
-    ready, stop = threading.Event(), threading.Event()
-    thread = threading.Thread(
-        target=serve, args=(settings,), kwargs={"ready": ready, "stop": stop}, daemon=True
-    )
-    thread.start()
+def test_the_console_process_serves_until_stopped(monkeypatch, tmp_path) -> None:
+    """What `resizer up` runs: `python -m console` through the one launcher, ready once it listens."""
+    from operations import console_process
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RESIZER_CONSOLE_TOKEN", "t")
+    started = console_process.start("http://127.0.0.1:9", free_port(), "us-east-1")
     try:
-        assert ready.wait(15), "the console did not start"
-        with urllib.request.urlopen(f"{settings.url}/login", timeout=5) as reply:
+        assert started.token == "t"
+        with urllib.request.urlopen(f"{started.url}login", timeout=5) as reply:
             assert reply.status == 200 and "Log in" in reply.read().decode()
             assert reply.headers["X-Frame-Options"] == "DENY" and "server" not in reply.headers
     finally:
-        stop.set()
-        thread.join(10)
-    assert not thread.is_alive()
+        console_process.stop(started)
+    # uvicorn shuts down, then re-raises the SIGTERM it caught: not the SIGKILL after 10 s
+    assert started.process.returncode in (0, -signal.SIGTERM), started.process.returncode
+    assert not (tmp_path / ".resizer/console/login.json").exists(), "the token came from the environment"
+
+
+TARGET = ["--stack", "s", "--region", "r", "--profile", "p"]
+
+
+def test_the_console_argv_is_built_once() -> None:
+    from operations.console_process import command_line
+
+    assert command_line(8099) == ["--host", "127.0.0.1", "--port", "8099"]
+    assert command_line(
+        1, host="0.0.0.0", allow_remote=True, new_token=True, quiet=True, stack="s", region="r", profile="p"
+    ) == ["--host", "0.0.0.0", "--port", "1", "--allow-remote", "--new-token", "--quiet", *TARGET]
+    assert command_line(2, endpoint_url="http://127.0.0.1:4566")[-2:] == [
+        "--endpoint-url",
+        "http://127.0.0.1:4566",
+    ]
 
 
 def test_a_busy_port_is_an_operation_error() -> None:
@@ -75,15 +93,15 @@ def test_the_console_prints_the_url_and_the_token_then_serves(monkeypatch, capsy
 
 
 def test_the_command_starts_the_console_process_with_its_options(monkeypatch, tmp_path) -> None:
-    from cli.commands import console as command
+    from operations import console_process as command
 
     monkeypatch.chdir(tmp_path)
     launched = []
-    monkeypatch.setattr(command, "launch", lambda argv: launched.append(argv) or 0)
+    monkeypatch.setattr(command, "run", lambda argv: launched.append(argv) or 0)
     result = CliRunner().invoke(cli_app, ["console", "--port", "8099", "--stack", "photos"])
     assert result.exit_code == 0, result.output
     assert launched == [["--host", "127.0.0.1", "--port", "8099", "--stack", "photos"]]
-    monkeypatch.setattr(command, "launch", lambda argv: 2)
+    monkeypatch.setattr(command, "run", lambda argv: 2)
     assert CliRunner().invoke(cli_app, ["console", "--host", "0.0.0.0"]).exit_code == 2
     help_text = CliRunner().invoke(cli_app, ["--help"]).output
     assert "Console" in help_text and "console" in help_text
@@ -100,12 +118,12 @@ def test_cli_never_imports_console() -> None:
 
 
 def test_the_command_honours_resizer_console_port(monkeypatch, tmp_path) -> None:
-    from cli.commands import console as command
+    from operations import console_process as command
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RESIZER_CONSOLE_PORT", "8123")
     launched = []
-    monkeypatch.setattr(command, "launch", lambda argv: launched.append(argv) or 0)
+    monkeypatch.setattr(command, "run", lambda argv: launched.append(argv) or 0)
     assert CliRunner().invoke(cli_app, ["console"]).exit_code == 0
     assert CliRunner().invoke(cli_app, ["console", "--port", "8124", "--new-token"]).exit_code == 0
     assert launched == [
@@ -154,7 +172,7 @@ def test_up_prints_the_stored_token_and_the_console_uses_it(monkeypatch, tmp_pat
         def terminate(self):
             pass
 
-    monkeypatch.setattr(up.subprocess, "Popen", Process)
+    monkeypatch.setattr(subprocess, "Popen", Process)
     assert not (tmp_path / ".resizer/console/login.json").exists()
     up.start_console("http://127.0.0.1:1", free_port())
     assert "RESIZER_CONSOLE_TOKEN" not in started[0], "the console reads the stored token itself"

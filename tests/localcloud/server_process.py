@@ -4,13 +4,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
 
-from localcloud.process import free_port
-from operations.aws import probe_local_cloud
+from localcloud import contract
+from localcloud.process import DidNotStart, free_port, spawn, started
 
 START_TIMEOUT_S = 90
 
@@ -19,27 +18,35 @@ class ServerProcess:
     def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = contract.endpoint(self.port)
         self.env = {**os.environ, **(env or {})}
         self.log = data_dir.parent / f"{data_dir.name}-server.log"
         self.process: subprocess.Popen | None = None
 
     def start(self, *extra: str, wait: bool = True) -> "ServerProcess":
+        argv = [
+            sys.executable,
+            "-m",
+            contract.SERVER_MODULE,
+            *contract.server_args(self.port, self.data_dir, *extra),
+        ]
         with open(self.log, "ab") as out:
-            argv = ["--port", str(self.port), "--data", str(self.data_dir), *extra]
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "localcloud.server", *argv],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-            )
-        if wait:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while not probe_local_cloud(self.url, timeout=0.5):
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.kill()
-                    raise RuntimeError(f"the local cloud did not start:\n{self.output()[-3000:]}")
-                time.sleep(0.05)
+            if not wait:
+                self.process = spawn(argv, stdout=out, stderr=subprocess.STDOUT, env=self.env)
+                return self
+            try:
+                self.process = started(
+                    argv,
+                    lambda _: bool(contract.health(self.url, timeout=0.5)),
+                    timeout=START_TIMEOUT_S,
+                    every=0.05,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=self.env,
+                )
+            except DidNotStart as failed:
+                self.process = failed.process
+                raise RuntimeError(f"the local cloud did not start:\n{self.output()[-3000:]}") from None
         return self
 
     def wait(self, timeout: float = START_TIMEOUT_S) -> int:
