@@ -1,41 +1,151 @@
-"""The `resizer` Typer application: global options, and one command per module in cli/commands/."""
+"""The `resizer` Typer application: global options, and one command per module in cli/commands/.
 
+A command's module (and so boto3, rich, the operations it uses) is imported only when that command
+runs or shows its own help: ``COMMANDS`` names each command, its help panel and the one line
+`resizer --help` lists, and ``LazyGroup`` loads the real command when it is chosen
+(tests/cli/test_help.py checks the table against the modules).
+"""
+
+import importlib
 import os
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 import cli.help_format  # noqa: F401 - flags without a <bool> type in --help
-from cli.commands import cdn, images
-from cli.commands.console import console
-from cli.commands.deploy import deploy
-from cli.commands.destroy import destroy
-from cli.commands.invoke import invoke, resize
-from cli.commands.logs import logs
-from cli.commands.metrics import metrics
-from cli.commands.package import package
-from cli.commands.status import status
-from cli.commands.up import up
 from cli.options import Common, EndpointUrl, Output, Profile, Region, Stack
 
+
+@dataclass(frozen=True)
+class Entry:
+    """One command of `resizer`: where it is defined, and how `resizer --help` lists it."""
+
+    name: str
+    target: str  # "module:attribute": a command function, or the typer.Typer of a command group
+    panel: str
+    summary: str  # the first paragraph of its help
+
+
+COMMANDS = (
+    Entry(
+        "up",
+        "cli.commands.up:up",
+        "Local cloud",
+        "Run the whole service on this machine: a local AWS endpoint, the stack, a sample photo.",
+    ),
+    Entry(
+        "package",
+        "cli.commands.package:package",
+        "Stack",
+        "Build the deterministic function zip: the same sources give the same bytes and sha256.",
+    ),
+    Entry(
+        "deploy",
+        "cli.commands.deploy:deploy",
+        "Stack",
+        "Deploy the stack through a CloudFormation change set, showing its events live.",
+    ),
+    Entry(
+        "status",
+        "cli.commands.status:status",
+        "Stack",
+        "Show the stack's status, outputs, resources and the function's configuration.",
+    ),
+    Entry(
+        "destroy",
+        "cli.commands.destroy:destroy",
+        "Stack",
+        "Delete the stack. The images bucket and its images are kept unless --delete-images.",
+    ),
+    Entry(
+        "invoke",
+        "cli.commands.invoke:invoke",
+        "Function",
+        "Invoke the function once (never retried) and show its response, REPORT and logs.",
+    ),
+    Entry(
+        "resize",
+        "cli.commands.invoke:resize",
+        "Function",
+        "Invoke the function with the API Gateway event for one path, as the website's redirect does.",
+    ),
+    Entry(
+        "logs",
+        "cli.commands.logs:logs",
+        "Function",
+        "Show the function's logs. A function that never ran has no logs yet (not an error).",
+    ),
+    Entry(
+        "metrics",
+        "cli.commands.metrics:metrics",
+        "Function",
+        "Show the function's metrics over a window, with a sparkline per metric.",
+    ),
+    Entry(
+        "console",
+        "cli.commands.console:console",
+        "Console",
+        "Run the web console: deploy, status, images, invoke, logs and metrics in a browser.",
+    ),
+    Entry("version", "cli.app:version_command", "Other", "Print the version."),
+    Entry("images", "cli.commands.images:app", "Images", "Browse, upload, download and delete images."),
+    Entry(
+        "cdn",
+        "cli.commands.cdn:app",
+        "Images",
+        "The CDN in front of the images: invalidate paths, show its state.",
+    ),
+)
+
+
+def load(entry: Entry) -> Any:
+    """The click command of an entry, as `app.command(...)` or `app.add_typer(...)` would make it."""
+    module, attribute = entry.target.split(":")
+    found = getattr(importlib.import_module(module), attribute)
+    holder = typer.Typer(add_completion=False)
+    holder.callback()(_nothing)  # a group, so the command keeps its name
+    if isinstance(found, typer.Typer):
+        holder.add_typer(found, name=entry.name, rich_help_panel=entry.panel)
+    else:
+        holder.command(entry.name, rich_help_panel=entry.panel)(found)
+    return typer.main.get_command(holder).commands[entry.name]  # type: ignore[attr-defined]
+
+
+def _nothing() -> None:
+    pass
+
+
+class Listed(TyperCommand):
+    """A command as `resizer --help` lists it, before its module is imported."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(entry.name, help=entry.summary, rich_help_panel=entry.panel)
+        self.entry = entry
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command from ``COMMANDS``, imports one when it is chosen."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = {entry.name: Listed(entry) for entry in COMMANDS} | dict(self.commands)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, Listed):
+            command = self.commands[command.name] = load(command.entry)  # type: ignore[index]
+        return name, command, rest
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     help="On-demand image resizing on AWS Lambda: deploy, run and watch it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command(rich_help_panel="Local cloud")(up)
-app.command(rich_help_panel="Stack")(package)
-app.command(rich_help_panel="Stack")(deploy)
-app.command(rich_help_panel="Stack")(status)
-app.command(rich_help_panel="Stack")(destroy)
-app.command(rich_help_panel="Function")(invoke)
-app.command(rich_help_panel="Function")(resize)
-app.command(rich_help_panel="Function")(logs)
-app.command(rich_help_panel="Function")(metrics)
-app.add_typer(images.app, name="images", rich_help_panel="Images")
-app.add_typer(cdn.app, name="cdn", rich_help_panel="Images")
-app.command(rich_help_panel="Console")(console)
 
 
 def version(distribution: str) -> str:
@@ -72,7 +182,6 @@ def root(
     ctx.obj = Common(profile, region, endpoint_url, stack, output)
 
 
-@app.command("version", rich_help_panel="Other")
 def version_command() -> None:
     """Print the version."""
     typer.echo(f"resizer {version('lambda-resizer')}")

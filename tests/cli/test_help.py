@@ -11,8 +11,10 @@ from cli.app import app
 
 def commands() -> list[list[str]]:
     root = typer.main.get_command(app)
+    ctx = root.make_context("resizer", ["version"], resilient_parsing=True)
     found = [[]]
-    for name, command in root.commands.items():  # type: ignore[attr-defined]
+    for name in root.list_commands(ctx):  # type: ignore[attr-defined]
+        command = root.resolve_command(ctx, [name])[1]  # type: ignore[attr-defined] - loaded, not listed
         found.append([name])
         found += [[name, sub] for sub in getattr(command, "commands", {})]
     return found

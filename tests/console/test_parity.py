@@ -1,18 +1,16 @@
 """Parity: every `resizer` command has a console feature in /api/features and vice versa, except
 the documented CLI-only ones."""
 
-from cli.app import app as cli_app
+from cli.app import COMMANDS, load
 from console.features import CLI_ONLY
 from tests.console.conftest import Browser
 
 
 def cli_commands() -> set[str]:
     names = set()
-    for info in cli_app.registered_commands:
-        names.add(info.name or info.callback.__name__.replace("_", "-"))
-    for group in cli_app.registered_groups:
-        for info in group.typer_instance.registered_commands:
-            names.add(f"{group.name} {info.name or info.callback.__name__}")
+    for entry in COMMANDS:
+        subcommands = getattr(load(entry), "commands", {})  # a group: its commands, not itself
+        names |= {f"{entry.name} {sub}" for sub in subcommands} if subcommands else {entry.name}
     return names
 
 
