@@ -188,12 +188,14 @@ def version_command() -> None:
 
 
 def main() -> None:
-    from cli.errors import INTERRUPTED, quiet_closed_stdout
-
     try:
         app(prog_name="resizer")
     except BrokenPipeError:  # help or output written outside a command, to a closed pipe
+        from cli.errors import quiet_closed_stdout
+
         quiet_closed_stdout()
         raise SystemExit(0) from None
     except KeyboardInterrupt:
+        from cli.errors import INTERRUPTED
+
         raise SystemExit(INTERRUPTED) from None

@@ -1,0 +1,57 @@
+"""`resizer --help` as a user runs it: a new process each time, the median of --runs.
+
+Each source tree given runs in turn (interleaved, so that the machine's load hits them alike) with
+this checkout's interpreter and the tree first on PYTHONPATH; prints the median wall-clock and CPU
+(user + sys) seconds of each, and of `import cli.app` alone. With no tree, this checkout alone.
+
+    python -m benchmarks.cli_help [--runs 9] [name=/path/to/source/tree ...]
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+COMMANDS = {
+    "resizer --help": "import sys; sys.argv = ['resizer', '--help']; from cli.app import main; main()",
+    "import cli.app": "import cli.app",
+}
+
+
+def once(code: str, tree: str) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one `python -c code` in tree."""
+    env = {**os.environ, "PYTHONPATH": tree, "COLUMNS": "120"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, stdout=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("trees", nargs="*", help="name=path of a source tree (default: this checkout)")
+    args = parser.parse_args(argv)
+    trees = dict(t.split("=", 1) for t in args.trees) or {"this": os.getcwd()}
+    for label, code in COMMANDS.items():
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+        for tree in trees.values():
+            once(code, tree)  # compiles the tree's bytecode, warms the file cache
+        for _ in range(args.runs):
+            for name, tree in trees.items():
+                times[name].append(once(code, tree))
+        for name, runs in times.items():
+            wall = statistics.median(w for w, _ in runs)
+            cpu = statistics.median(c for _, c in runs)
+            print(f"{label:15} {name:8} median of {args.runs}: {wall:.3f} s wall, {cpu:.3f} s CPU")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
