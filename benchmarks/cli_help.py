@@ -3,6 +3,7 @@
 Each source tree given runs in turn (interleaved, so that the machine's load hits them alike) with
 this checkout's interpreter and the tree first on PYTHONPATH; prints the median wall-clock and CPU
 (user + sys) seconds of each, and of `import cli.app` alone. With no tree, this checkout alone.
+`.pyc` files are written and used, as in an installed copy (PYTHONDONTWRITEBYTECODE is dropped).
 
     python -m benchmarks.cli_help [--runs 9] [name=/path/to/source/tree ...]
 """
@@ -23,7 +24,8 @@ COMMANDS = {
 
 def once(code: str, tree: str) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one `python -c code` in tree."""
-    env = {**os.environ, "PYTHONPATH": tree, "COLUMNS": "120"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # .pyc as a user has
+    env |= {"PYTHONPATH": tree, "COLUMNS": "120"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, stdout=subprocess.DEVNULL, check=True)
