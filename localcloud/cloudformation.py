@@ -193,7 +193,7 @@ def _patch_backend() -> None:
     from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
     from moto.cloudformation.models import CloudFormationBackend
 
-    from localcloud import cfn_engine, cfn_import
+    from localcloud import cfn_engine, cfn_import, cfn_validation
 
     backend_create_stack = CloudFormationBackend.create_stack
     backend_create_change_set = CloudFormationBackend.create_change_set
@@ -206,7 +206,7 @@ def _patch_backend() -> None:
     def create_stack(
         self: Any, name: str, template: str, parameters: dict[str, Any], *args: Any, **kwargs: Any
     ) -> Any:
-        cfn_engine.validate(template, parameters, self.region_name)
+        cfn_validation.validate(template, parameters, self.region_name)
         return backend_create_stack(self, name, template, parameters, *args, **kwargs)
 
     # Also as AWS: a CREATE change set for a live stack is refused, one for a stack still under
@@ -235,7 +235,7 @@ def _patch_backend() -> None:
                 message=f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
             )
         previous = existing.template_dict if change_set_type == "UPDATE" and existing is not None else None
-        parsed = cfn_engine.validate(template, parameters, self.region_name, previous=previous)
+        parsed = cfn_validation.validate(template, parameters, self.region_name, previous=previous)
         if change_set_type == "IMPORT":
             if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
                 raise ValidationError(message="the local cloud imports resources into a new stack only")
@@ -277,7 +277,7 @@ def _patch_backend() -> None:
     ) -> Any:
         stack = self.get_stack(name)
         resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
-        cfn_engine.validate(template, resolved, self.region_name, previous=stack.template_dict)
+        cfn_validation.validate(template, resolved, self.region_name, previous=stack.template_dict)
         return backend_update_stack(
             self, name=name, template=template, role_arn=role_arn, parameters=parameters, tags=tags
         )
@@ -335,7 +335,7 @@ def _patch_stack() -> None:
     from moto.cloudformation.models import Change, ChangeSet, Stack
     from moto.cloudformation.parsing import ResourceMap
 
-    from localcloud import cfn_engine
+    from localcloud import cfn_dependencies, cfn_engine
 
     # The engine: dependency order, events, failure and rollback (see localcloud.cfn_engine).
     def create_resources(self: Stack) -> None:
@@ -399,7 +399,8 @@ def _patch_stack() -> None:
         changed = cfn_engine.changed_parameters(self.stack, self.template_dict, self.parameters or {})
         old = self.stack.template_dict.get("Resources") or {}
         for lid, body in (self.template_dict.get("Resources") or {}).items():
-            if lid in old and lid not in listed and cfn_engine.references(body.get("Properties"), changed):
+            uses_changed = cfn_dependencies.references(body.get("Properties"), changed)
+            if lid in old and lid not in listed and uses_changed:
                 changes.append(Change(action="Modify", logical_resource_id=lid, resource_type=body["Type"]))
         return changes
 
