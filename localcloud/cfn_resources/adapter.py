@@ -15,6 +15,7 @@ id (``ctx.name``) and the resolved properties.
 """
 
 import dataclasses
+import operator
 from typing import Any, ClassVar
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -80,14 +81,16 @@ class Provider:
 
 
 class Made:
-    """An object a provider makes where moto has none: a physical id, and the GetAtt attributes in
-    CFN_ATTRIBUTES (attribute name -> the Python attribute that holds its value)."""
+    """An object a provider makes where moto has none (a dataclass of what finds its resource): the
+    attribute that holds its physical id (PHYSICAL_ID, dotted for a nested one), and the GetAtt
+    attributes in CFN_ATTRIBUTES (attribute name -> the Python attribute that holds its value)."""
 
+    PHYSICAL_ID: ClassVar[str] = ""
     CFN_ATTRIBUTES: ClassVar[dict[str, str]] = {}
 
     @property
     def physical_resource_id(self) -> str:
-        raise NotImplementedError
+        return operator.attrgetter(self.PHYSICAL_ID)(self)
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -100,6 +103,13 @@ class Made:
 
     def is_created(self) -> bool:
         return True
+
+
+def create_with_moto(model: Any, props: dict[str, Any], ctx: Context) -> Any:
+    """What moto's own model of the type creates (for a provider that adds to it)."""
+    return model.create_from_cloudformation_json(
+        ctx.name, {"Properties": props}, ctx.account_id, ctx.region_name
+    )
 
 
 def _props(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
@@ -123,9 +133,6 @@ class _Adapter:
     def has_cfn_attr(cls, attr: str) -> bool:
         attributes = cls.provider.ATTRIBUTES
         return attributes is not None and attributes.has_cfn_attr(attr)
-
-    def is_created(self) -> bool:
-        return True
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[override]

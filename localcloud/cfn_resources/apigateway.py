@@ -6,12 +6,13 @@
 - AWS::ApiGateway::Stage (moto has no model): a stage of the REST API; ``Ref`` is its name.
 """
 
+import dataclasses
 from typing import Any
 
 from moto.apigateway.models import Deployment, Method, Resource, RestAPI
 
 from localcloud.cfn_resources import shared
-from localcloud.cfn_resources.adapter import Context, Made, Provider
+from localcloud.cfn_resources.adapter import Context, Made, Provider, create_with_moto
 
 
 def _endpoint_configuration(props: dict[str, Any]) -> dict[str, Any] | None:
@@ -69,9 +70,7 @@ class ApiResourceProvider(Provider):
     NAME_PROPERTY = "Resource"
 
     def create(self, props: dict[str, Any], ctx: Context) -> Resource:
-        return Resource.create_from_cloudformation_json(
-            ctx.name, {"Properties": props}, ctx.account_id, ctx.region_name
-        )
+        return create_with_moto(Resource, props, ctx)
 
     def delete(self, props: dict[str, Any], ctx: Context) -> None:
         api = shared.apigateway(ctx).get_rest_api(props["RestApiId"])
@@ -89,9 +88,7 @@ class MethodProvider(Provider):
     NAME_PROPERTY = "Method"
 
     def create(self, props: dict[str, Any], ctx: Context) -> Method:
-        method = Method.create_from_cloudformation_json(
-            ctx.name, {"Properties": props}, ctx.account_id, ctx.region_name
-        )
+        method = create_with_moto(Method, props, ctx)
         method.physical_resource_id = ctx.name  # type: ignore[attr-defined]
         method.cfn_where = _where(props)  # type: ignore[attr-defined]
         return method
@@ -118,9 +115,7 @@ class DeploymentProvider(Provider):
     NAME_PROPERTY = "Deployment"
 
     def create(self, props: dict[str, Any], ctx: Context) -> Deployment:
-        deployment = Deployment.create_from_cloudformation_json(
-            ctx.name, {"Properties": props}, ctx.account_id, ctx.region_name
-        )
+        deployment = create_with_moto(Deployment, props, ctx)
         deployment.physical_resource_id = deployment.id  # type: ignore[misc]
         deployment.cfn_api_id = props["RestApiId"]  # type: ignore[attr-defined]
         return deployment
@@ -137,16 +132,13 @@ class DeploymentProvider(Provider):
         shared.apigateway(ctx).delete_deployment(props["RestApiId"], ctx.name)
 
 
+@dataclasses.dataclass(eq=False)
 class ApiStage(Made):
-    """A stage the stack made: its REST API's id and moto's Stage."""
+    """A stage the stack made: its REST API's id and moto's Stage (whose name is the physical id)."""
 
-    def __init__(self, api_id: str, stage: Any) -> None:
-        self.api_id = api_id
-        self.stage = stage
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.stage.name
+    PHYSICAL_ID = "stage.name"
+    api_id: str
+    stage: Any
 
 
 class StageProvider(Provider):

@@ -133,18 +133,14 @@ def _mark_access_controls(distribution: Distribution, config: dict[str, Any]) ->
         origin.origin_access_control_id = by_id.get(origin.id, {}).get("OriginAccessControlId", "")
 
 
+@dataclass(eq=False)
 class DistributionResource(Made):
     """A distribution the stack made: its id (``Ref``, ``GetAtt Id``) and ``GetAtt DomainName``."""
 
+    PHYSICAL_ID = "distribution_id"
     CFN_ATTRIBUTES = {"DomainName": "domain_name", "Id": "distribution_id"}
-
-    def __init__(self, account_id: str, distribution_id: str) -> None:
-        self.account_id = account_id
-        self.distribution_id = distribution_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.distribution_id
+    account_id: str
+    distribution_id: str
 
     @property
     def distribution(self) -> Distribution:
@@ -189,18 +185,14 @@ class DistributionProvider(Provider):
         backend(ctx.account_id, ctx.region_name).delete_distribution(ctx.name, if_match=True)
 
 
+@dataclass(eq=False)
 class OriginAccessControlResource(Made):
     """An origin access control the stack made: its id (``Ref``, ``GetAtt Id``)."""
 
+    PHYSICAL_ID = "control_id"
     CFN_ATTRIBUTES = {"Id": "control_id"}
-
-    def __init__(self, account_id: str, control_id: str) -> None:
-        self.account_id = account_id
-        self.control_id = control_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.control_id
+    account_id: str
+    control_id: str
 
 
 class OriginAccessControlProvider(Provider):
@@ -223,18 +215,14 @@ class OriginAccessControlProvider(Provider):
         backend(ctx.account_id, ctx.region_name).delete_origin_access_control(ctx.name)
 
 
+@dataclass(eq=False)
 class PolicyResource(Made):
     """A cache or origin request policy the stack made: its id (``Ref``, ``GetAtt Id``)."""
 
+    PHYSICAL_ID = "policy_id"
     CFN_ATTRIBUTES = {"Id": "policy_id"}
-
-    def __init__(self, account_id: str, policy_id: str) -> None:
-        self.account_id = account_id
-        self.policy_id = policy_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.policy_id
+    account_id: str
+    policy_id: str
 
 
 class _PolicyProvider(Provider):

@@ -1,5 +1,6 @@
 """CloudWatch provider: AWS::CloudWatch::Alarm (moto has no model), PutMetricAlarm with its properties."""
 
+import dataclasses
 from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
@@ -8,18 +9,14 @@ from localcloud.cfn_resources import shared
 from localcloud.cfn_resources.adapter import Context, Made, Provider
 
 
+@dataclasses.dataclass(eq=False)
 class MetricAlarm(Made):
     """An alarm the stack made: its name (``Ref``) and ARN (``GetAtt Arn``)."""
 
+    PHYSICAL_ID = "name"
     CFN_ATTRIBUTES = {"Arn": "arn"}
-
-    def __init__(self, name: str, arn: str) -> None:
-        self.name = name
-        self.arn = arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
+    name: str
+    arn: str
 
 
 def _put(name: str, props: dict[str, Any], ctx: Context) -> MetricAlarm:

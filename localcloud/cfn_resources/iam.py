@@ -11,7 +11,7 @@ from typing import Any
 from moto.iam.models import Role
 
 from localcloud.cfn_resources import shared
-from localcloud.cfn_resources.adapter import Context, Provider
+from localcloud.cfn_resources.adapter import Context, Provider, create_with_moto
 
 
 class RoleProvider(Provider):
@@ -22,9 +22,7 @@ class RoleProvider(Provider):
     ATTRIBUTES = Role
 
     def create(self, props: dict[str, Any], ctx: Context) -> Role:
-        role = Role.create_from_cloudformation_json(
-            ctx.name, {"Properties": props}, ctx.account_id, ctx.region_name
-        )
+        role = create_with_moto(Role, props, ctx)
         for name, document in list(role.policies.items()):
             role.put_policy(name, shared.policy_text(document))
         return role

@@ -8,6 +8,7 @@
 
 import base64
 import copy
+import dataclasses
 import json
 from typing import Any
 
@@ -83,16 +84,13 @@ class FunctionProvider(Provider):
         shared.lambda_(ctx).delete_function(ctx.name)
 
 
+@dataclasses.dataclass(eq=False)
 class LambdaPermission(Made):
-    """A permission the stack made: its statement id and function."""
+    """A permission the stack made: its statement id (the physical id) and function."""
 
-    def __init__(self, sid: str, function_name: str) -> None:
-        self.sid = sid
-        self.function_name = function_name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.sid
+    PHYSICAL_ID = "sid"
+    sid: str
+    function_name: str
 
 
 class PermissionProvider(Provider):

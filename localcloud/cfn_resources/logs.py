@@ -4,7 +4,7 @@ from typing import Any
 
 from moto.logs.models import LogGroup, logs_backends
 
-from localcloud.cfn_resources.adapter import Context, Provider
+from localcloud.cfn_resources.adapter import Context, Provider, create_with_moto
 
 
 class LogGroupProvider(Provider):
@@ -15,9 +15,7 @@ class LogGroupProvider(Provider):
     ATTRIBUTES = LogGroup
 
     def create(self, props: dict[str, Any], ctx: Context) -> LogGroup:
-        return LogGroup.create_from_cloudformation_json(
-            ctx.name, {"Properties": props}, ctx.account_id, ctx.region_name
-        )
+        return create_with_moto(LogGroup, props, ctx)
 
     def update(self, props: dict[str, Any], ctx: Context) -> LogGroup:
         name = ctx.current.name

@@ -7,6 +7,7 @@
 """
 
 import contextlib
+import dataclasses
 import json
 from typing import Any
 from xml.sax.saxutils import escape
@@ -16,7 +17,7 @@ from moto.s3.exceptions import BucketNotEmpty, MissingBucket
 from moto.s3.models import FakeBucket
 
 from localcloud.cfn_resources import shared
-from localcloud.cfn_resources.adapter import Context, Made, Provider
+from localcloud.cfn_resources.adapter import Context, Made, Provider, create_with_moto
 
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -85,9 +86,7 @@ class BucketProvider(Provider):
     ATTRIBUTES = FakeBucket
 
     def create(self, props: dict[str, Any], ctx: Context) -> FakeBucket:
-        bucket = FakeBucket.create_from_cloudformation_json(
-            ctx.name, {"Properties": props}, ctx.account_id, ctx.region_name
-        )
+        bucket = create_with_moto(FakeBucket, props, ctx)
         _apply_bucket_properties(shared.s3(ctx), bucket.name, props)
         return bucket
 
@@ -112,16 +111,13 @@ class BucketProvider(Provider):
             raise BucketNotEmpty(ctx.name)
 
 
+@dataclasses.dataclass(eq=False)
 class BucketPolicy(Made):
-    """A bucket policy the stack made: its logical name and its bucket."""
+    """A bucket policy the stack made: its name (the physical id) and its bucket."""
 
-    def __init__(self, name: str, bucket: str) -> None:
-        self.name = name
-        self.bucket = bucket
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
+    PHYSICAL_ID = "name"
+    name: str
+    bucket: str
 
 
 def _document(props: dict[str, Any]) -> bytes:
