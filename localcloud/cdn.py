@@ -3,7 +3,7 @@
     /_aws/cloudfront/{distribution-id}/{path}   is   https://{id}.cloudfront.net/{path}
 
 (path-based like the website, so it works in any browser, curl and urllib without DNS). Each
-request follows the distribution as moto stores it (localcloud.cfn_cloudfront makes it from the
+request follows the distribution as moto stores it (localcloud.cfn_resources.cloudfront makes it from the
 template):
 
 - the default cache behaviour: allowed methods (others: 403), the cache policy's key (the path,
@@ -44,7 +44,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from localcloud import cfn_cloudfront, patching, s3_access
+from localcloud import patching, s3_access
+from localcloud.cfn_resources import cloudfront as cfn_cloudfront
 
 PREFIX = "/_aws/cloudfront/"
 FAILOVER_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -6,8 +6,8 @@ events, or survive a failure (an exception escapes mid-stack, the stack says CRE
 keeps half its resources). This module drives moto's models the way CloudFormation drives its
 resource handlers:
 
-- ``validate`` refuses a template before anything exists: a resource type moto cannot model,
-  a cfn-lint error (E rules), a parameter value outside the template's constraints.
+- a template is refused before anything exists by localcloud.cfn_validation (and a dependency
+  cycle by localcloud.cfn_dependencies, which also gives the order).
 - ``create_resources`` creates resources in dependency order with CREATE_IN_PROGRESS/COMPLETE
   events; on a failure (CREATE_FAILED with the handler's message) it rolls back: deletes what it
   created in reverse order, keeps DeletionPolicy Retain resources, ends ROLLBACK_COMPLETE.
@@ -23,20 +23,15 @@ resolved properties, status), which also back ``ListStackResources``.
 import contextlib
 import copy
 import dataclasses
-import re
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.models import Event, Stack
 from moto.cloudformation.parsing import (
-    NULL_MODELS,
     OutputMap,
     ResourceMap,
-    get_model_map,
     parse_resource_and_generate_name,
     resource_class_from_type,
     resource_name_property_from_type,
@@ -45,10 +40,10 @@ from moto.core.exceptions import ServiceException
 from moto.core.utils import utcnow
 from werkzeug.exceptions import HTTPException
 
-from localcloud import cfn_resources, cfn_rules
+from localcloud import cfn_resources
+from localcloud.cfn_dependencies import dependency_order
+from localcloud.cfn_validation import parse_template, plain
 
-LINT_FALLBACK_REGION = "us-east-1"
-_MAX_PROBLEMS_SHOWN = 5
 _SERVICE_NAMES = {"IAM": "Iam", "Logs": "CloudWatchLogs"}
 _RETAINED = ("Retain", "RetainExceptOnCreate")
 
@@ -90,234 +85,6 @@ def stack_resources(stack: Stack) -> dict[str, StackResource]:
 
 def _set_resources(stack: Stack, resources: dict[str, StackResource]) -> None:
     stack.__dict__["_localcloud_resources"] = resources
-
-
-# -- validation ---------------------------------------------------------------------------------
-
-
-def parse_template(body: str | dict) -> dict[str, Any]:
-    if isinstance(body, dict):
-        return body
-    try:
-        template = Stack.parse_template(body)
-    except Exception as exc:  # YAML or JSON: both parsers have many error types
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValidationError(
-            message=f"Template format error: not well-formed YAML or JSON ({first})"
-        ) from None
-    if not isinstance(template, dict):
-        raise ValidationError(message="Template format error: the template is not a YAML or JSON object")
-    return template
-
-
-def supported(resource_type: Any) -> bool:
-    """Whether moto (with localcloud's models) can create this type; WaitConditions are no-ops."""
-    return isinstance(resource_type, str) and (
-        resource_type in get_model_map()
-        or resource_type in NULL_MODELS
-        or resource_type.startswith("Custom::")
-    )
-
-
-@lru_cache(maxsize=64)
-def lint_errors(body: str, region: str) -> tuple[tuple[str, str], ...]:
-    """cfn-lint's errors (severity "error", the E rules) as (path, text), cached per template."""
-    from cfnlint.api import ManualArgs, lint
-    from cfnlint.helpers import REGIONS
-
-    matches = lint(body, config=ManualArgs(regions=[region if region in REGIONS else LINT_FALLBACK_REGION]))
-    found = []
-    for match in matches:
-        if match.rule.severity != "error":
-            continue
-        path = "/".join(str(p) for p in getattr(match, "path", None) or [])
-        where = f"{path} (line {match.linenumber})" if path else f"line {match.linenumber}"
-        found.append((path, f"{where}: {match.message} [{match.rule.id}]"))
-    return tuple(found)
-
-
-def validate(
-    body: str,
-    parameters: dict[str, Any],
-    region: str,
-    *,
-    previous: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The parsed template, or a ValidationError naming every problem (the first few in full)."""
-    template = parse_template(body)
-    resources = template.get("Resources")
-    if not isinstance(resources, dict) or not resources:
-        raise ValidationError(message="Template format error: At least one Resources member must be defined.")
-    lint = lint_errors(body, region) if isinstance(body, str) else ()
-    problems: list[str] = []
-    unknown_types = {path.split("/")[1] for path, text in lint if "[E3006]" in text and path.count("/") >= 2}
-    unsupported = {
-        lid: r.get("Type")
-        for lid, r in resources.items()
-        if isinstance(r, dict) and not supported(r.get("Type"))
-    }
-    unrecognized = sorted({str(t) for lid, t in unsupported.items() if lid in unknown_types})
-    if unrecognized:
-        problems.append(f"Template format error: Unrecognized resource types: [{', '.join(unrecognized)}]")
-    for lid, resource_type in unsupported.items():
-        if lid not in unknown_types:
-            problems.append(
-                f"Resource {lid}: type {resource_type} is not supported by the local cloud "
-                "(moto has no CloudFormation model for it), so the stack cannot be created here"
-            )
-    problems += [
-        f"Template error: {text}"
-        for path, text in lint
-        if not ("[E3006]" in text and path.count("/") >= 2 and path.split("/")[1] in unsupported)
-    ]
-    problems += check_parameters(template, parameters)
-    problems += cfn_rules.broken(template, parameters)
-    if previous:
-        before = previous.get("Resources") or {}
-        changed = sorted(
-            lid for lid, r in resources.items() if lid in before and before[lid].get("Type") != r.get("Type")
-        )
-        if changed:
-            problems.append(
-                "Update of resource type is not permitted. The new template modifies resource type of "
-                f"the following resources: [{', '.join(changed)}]"
-            )
-    if not problems:
-        dependency_order(resources)  # a cycle is a ValidationError too
-        return template
-    more = len(problems) - _MAX_PROBLEMS_SHOWN
-    shown = "; ".join(problems[:_MAX_PROBLEMS_SHOWN]) + (f"; and {more} more" if more > 0 else "")
-    raise ValidationError(message=shown)
-
-
-def check_parameters(template: dict[str, Any], given: dict[str, Any]) -> list[str]:
-    """CloudFormation's parameter checks: unknown names, missing values, the declared constraints."""
-    declared = template.get("Parameters") or {}
-    problems = []
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        problems.append(f"Parameters: [{', '.join(unknown)}] do not exist in the template")
-    missing = [n for n, d in declared.items() if n not in given and (d or {}).get("Default") is None]
-    if missing:
-        problems.append(f"Parameters: [{', '.join(missing)}] must have values")
-    for name, definition in declared.items():
-        value = given.get(name, (definition or {}).get("Default"))
-        if value is not None:
-            problem = _constraint(name, definition or {}, value)
-            if problem:
-                problems.append(problem)
-    return problems
-
-
-def _constraint(name: str, definition: dict[str, Any], value: Any) -> str | None:
-    kind = str(definition.get("Type", "String"))
-    text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
-    items = (
-        [v.strip() for v in text.split(",")] if kind.startswith(("List<", "CommaDelimitedList")) else [text]
-    )
-
-    def fail(default: str) -> str:
-        described = definition.get("ConstraintDescription")
-        return f"Parameter '{name}' failed to satisfy constraint: {described}" if described else default
-
-    for item in items:
-        if "Number" in kind:
-            try:
-                number = float(item)
-            except ValueError:
-                return f"Parameter '{name}' must be a number"
-            low, high = definition.get("MinValue"), definition.get("MaxValue")
-            if low is not None and number < float(low):
-                return fail(f"Parameter '{name}' must be a number not less than {low}")
-            if high is not None and number > float(high):
-                return fail(f"Parameter '{name}' must be a number not greater than {high}")
-        allowed = definition.get("AllowedValues")
-        if allowed is not None and item not in {_plain(a) for a in allowed}:
-            return fail(f"Parameter '{name}' must be one of AllowedValues")
-        if kind == "String":
-            low, high = definition.get("MinLength"), definition.get("MaxLength")
-            if low is not None and len(item) < int(low):
-                return fail(f"Parameter '{name}' must contain at least {low} characters")
-            if high is not None and len(item) > int(high):
-                return fail(f"Parameter '{name}' must contain at most {high} characters")
-            pattern = definition.get("AllowedPattern")
-            if pattern is not None and not re.fullmatch(str(pattern), item):
-                return fail(f"Parameter '{name}' must match pattern {pattern}")
-    return None
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-# -- dependencies -------------------------------------------------------------------------------
-
-_SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
-
-
-def references(node: Any, names: Iterable[str]) -> set[str]:
-    """The names among ``names`` that node refers to: Ref, Fn::GetAtt, and ${...} in Fn::Sub."""
-    wanted = set(names)
-    found: set[str] = set()
-
-    def walk(item: Any) -> None:
-        if isinstance(item, list):
-            for child in item:
-                walk(child)
-        if not isinstance(item, dict):
-            return
-        for key, value in item.items():
-            if key == "Ref" and isinstance(value, str):
-                found.add(value)
-            elif key == "Fn::GetAtt":
-                found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
-            elif key == "Fn::Sub":
-                text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
-                local = set(variables) if isinstance(variables, dict) else set()
-                found.update(m.split(".")[0] for m in _SUB_VARIABLE.findall(str(text)) if m not in local)
-                walk(variables)
-            else:
-                walk(value)
-
-    walk(node)
-    return found & wanted
-
-
-def dependencies(resource: dict[str, Any], names: Iterable[str]) -> set[str]:
-    depends_on = resource.get("DependsOn") or []
-    explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
-    return (references(resource.get("Properties"), names) | explicit) & set(names)
-
-
-def dependency_order(resources: dict[str, Any]) -> list[str]:
-    """Logical ids, each after what it depends on; otherwise in template order."""
-    names = list(resources)
-    graph = {lid: dependencies(body or {}, names) - {lid} for lid, body in resources.items()}
-    position = {lid: i for i, lid in enumerate(names)}
-    order: list[str] = []
-    state: dict[str, str] = {}
-
-    def visit(lid: str, path: list[str]) -> None:
-        if state.get(lid) == "done":
-            return
-        if state.get(lid) == "visiting":
-            cycle = path[path.index(lid) :]
-            raise ValidationError(
-                message=f"Circular dependency between resources: [{', '.join(sorted(cycle))}]"
-            )
-        state[lid] = "visiting"
-        for dependency in sorted(graph[lid], key=position.__getitem__):
-            visit(dependency, [*path, lid])
-        state[lid] = "done"
-        order.append(lid)
-
-    for lid in names:
-        visit(lid, [])
-    return order
 
 
 # -- events and failure reasons -----------------------------------------------------------------
@@ -820,9 +587,9 @@ def execute_change_set(backend: Any, change_set_name: str, stack_name: str | Non
 
 def changed_parameters(stack: Stack, template: dict[str, Any], parameters: dict[str, Any]) -> set[str]:
     """Parameters whose value (given, or the template default) differs from the stack's."""
-    old = {k: _plain(v) for k, v in (stack.resource_map.resolved_parameters or {}).items()}
+    old = {k: plain(v) for k, v in (stack.resource_map.resolved_parameters or {}).items()}
     declared = template.get("Parameters") or {}
-    new = {k: _plain(parameters.get(k, (d or {}).get("Default"))) for k, d in declared.items()}
+    new = {k: plain(parameters.get(k, (d or {}).get("Default"))) for k, d in declared.items()}
     return {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
 
 

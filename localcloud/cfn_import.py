@@ -11,7 +11,7 @@ from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 
-from localcloud import cfn_engine
+from localcloud import cfn_engine, cfn_validation
 
 _IDENTIFIERS = {"AWS::S3::Bucket": "BucketName"}
 
@@ -45,7 +45,7 @@ def check(template: dict[str, Any], account_id: str) -> None:
 def execute(backend: Any, change_set: Any) -> None:
     """Run an IMPORT change set: the stack takes the existing resources as its own."""
     stack = backend.stacks[change_set.stack_id]
-    template = cfn_engine.parse_template(change_set.template)
+    template = cfn_validation.parse_template(change_set.template)
     resource_map = cfn_engine.change_set_resources(stack, change_set)
     resource_map.load()
     change_set.execution_status = "EXECUTE_IN_PROGRESS"

@@ -24,8 +24,8 @@ update / delete`` (the engine), ``Stack.stack_resources``, ``Stack.outputs``,
 ``Stack.parameter_list``, ``ChangeSet.diff``, ``FakeBucket.get_cfn_attribute``,
 ``LogGroup.get_cfn_attribute``, ``CloudFormationResponse.list_stack_resources`` and
 ``StackResourceDTO.__init__``; plus the models of localcloud.cfn_resources, registered through
-moto's ``lru_cache``d model lookups in moto.cloudformation.parsing, and those of
-localcloud.cfn_cloudfront (with its patch of moto's DistributionConfig).
+moto's ``lru_cache``d model lookups in moto.cloudformation.parsing (and the patch of moto's
+DistributionConfig in localcloud.cfn_resources.cloudfront).
 """
 
 import functools
@@ -34,7 +34,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import cfn_cloudfront, patching
+from localcloud import patching
 
 _WEBSITE = re.compile(
     r"^https?://(?P<bucket>.+?)\.s3-website[-.][a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
@@ -114,7 +114,7 @@ def install(urls: LocalUrls | None = None) -> None:
             return
         try:
             _register_models()
-            cfn_cloudfront.install_patches()
+            _cloudfront_patches(install=True)
             _patch_backend()
             _patch_stack()
             _patch_attributes()
@@ -134,7 +134,7 @@ def uninstall() -> None:
 def _undo() -> None:
     global _registered, _urls
     _patches.undo()
-    cfn_cloudfront.uninstall_patches()
+    _cloudfront_patches(install=False)
     _urls = None
     _registered = False
     _clear_model_caches()
@@ -147,15 +147,14 @@ def _clear_model_caches() -> None:
         cached.cache_clear()
 
 
-_MODEL_PROTOCOL = {
-    "create_from_cloudformation_json": (
-        "cls, resource_name, cloudformation_json, account_id, region_name, **kwargs"
-    ),
-    "update_from_cloudformation_json": (
-        "cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name"
-    ),
-    "delete_from_cloudformation_json": "cls, resource_name, cloudformation_json, account_id, region_name",
-}
+def _cloudfront_patches(*, install: bool) -> None:
+    """Install or undo the patch of moto's DistributionConfig (localcloud.cfn_resources.cloudfront)."""
+    from localcloud.cfn_resources import cloudfront
+
+    if install:
+        cloudfront.install_patches()
+    else:
+        cloudfront.uninstall_patches()
 
 
 def _register_models() -> None:
@@ -168,11 +167,11 @@ def _register_models() -> None:
     from moto.core.common_models import CloudFormationModel
 
     from localcloud import cfn_resources
+    from localcloud.cfn_resources import adapter
 
-    ours = cfn_resources.MODELS + cfn_cloudfront.MODELS
+    ours = cfn_resources.MODELS
     # The models implement moto's model protocol: moto calls these by these parameter names.
-    for method, expect in _MODEL_PROTOCOL.items():
-        patching.check(CloudFormationModel, method, expect)
+    adapter.check_protocol()
 
     @functools.lru_cache
     def get_model_list() -> list[type[CloudFormationModel]]:
@@ -194,7 +193,7 @@ def _patch_backend() -> None:
     from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
     from moto.cloudformation.models import CloudFormationBackend
 
-    from localcloud import cfn_engine, cfn_import
+    from localcloud import cfn_engine, cfn_import, cfn_validation
 
     backend_create_stack = CloudFormationBackend.create_stack
     backend_create_change_set = CloudFormationBackend.create_change_set
@@ -207,7 +206,7 @@ def _patch_backend() -> None:
     def create_stack(
         self: Any, name: str, template: str, parameters: dict[str, Any], *args: Any, **kwargs: Any
     ) -> Any:
-        cfn_engine.validate(template, parameters, self.region_name)
+        cfn_validation.validate(template, parameters, self.region_name)
         return backend_create_stack(self, name, template, parameters, *args, **kwargs)
 
     # Also as AWS: a CREATE change set for a live stack is refused, one for a stack still under
@@ -236,7 +235,7 @@ def _patch_backend() -> None:
                 message=f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
             )
         previous = existing.template_dict if change_set_type == "UPDATE" and existing is not None else None
-        parsed = cfn_engine.validate(template, parameters, self.region_name, previous=previous)
+        parsed = cfn_validation.validate(template, parameters, self.region_name, previous=previous)
         if change_set_type == "IMPORT":
             if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
                 raise ValidationError(message="the local cloud imports resources into a new stack only")
@@ -278,7 +277,7 @@ def _patch_backend() -> None:
     ) -> Any:
         stack = self.get_stack(name)
         resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
-        cfn_engine.validate(template, resolved, self.region_name, previous=stack.template_dict)
+        cfn_validation.validate(template, resolved, self.region_name, previous=stack.template_dict)
         return backend_update_stack(
             self, name=name, template=template, role_arn=role_arn, parameters=parameters, tags=tags
         )
@@ -336,7 +335,7 @@ def _patch_stack() -> None:
     from moto.cloudformation.models import Change, ChangeSet, Stack
     from moto.cloudformation.parsing import ResourceMap
 
-    from localcloud import cfn_engine
+    from localcloud import cfn_dependencies, cfn_engine
 
     # The engine: dependency order, events, failure and rollback (see localcloud.cfn_engine).
     def create_resources(self: Stack) -> None:
@@ -400,7 +399,8 @@ def _patch_stack() -> None:
         changed = cfn_engine.changed_parameters(self.stack, self.template_dict, self.parameters or {})
         old = self.stack.template_dict.get("Resources") or {}
         for lid, body in (self.template_dict.get("Resources") or {}).items():
-            if lid in old and lid not in listed and cfn_engine.references(body.get("Properties"), changed):
+            uses_changed = cfn_dependencies.references(body.get("Properties"), changed)
+            if lid in old and lid not in listed and uses_changed:
                 changes.append(Change(action="Modify", logical_resource_id=lid, resource_type=body["Type"]))
         return changes
 
@@ -417,7 +417,7 @@ def _patch_attributes() -> None:
     from moto.logs.models import LogGroup
     from moto.s3.models import FakeBucket
 
-    from localcloud import cfn_resources
+    from localcloud.cfn_resources import logs
 
     bucket_attribute = FakeBucket.get_cfn_attribute
 
@@ -431,7 +431,7 @@ def _patch_attributes() -> None:
     _patches.set(
         LogGroup,
         "get_cfn_attribute",
-        cfn_resources.log_group_attribute(LogGroup.get_cfn_attribute),
+        logs.log_group_attribute(LogGroup.get_cfn_attribute),
         expect="self, attribute_name",
     )
 

@@ -132,8 +132,35 @@ def _dumps(obj: Any, store: bodies.BodyStore, refs: set[str]) -> bytes:
     return out.getvalue()
 
 
+#: Classes a saved state names by where they were when it was saved: (module, name) -> now.
+_MOVED = {
+    ("localcloud.cfn_resources", "BucketPolicy"): ("localcloud.cfn_resources.s3", "BucketPolicy"),
+    ("localcloud.cfn_resources", "LambdaPermission"): (
+        "localcloud.cfn_resources.lambda_",
+        "LambdaPermission",
+    ),
+    ("localcloud.cfn_resources", "ApiStage"): ("localcloud.cfn_resources.apigateway", "ApiStage"),
+    ("localcloud.cfn_resources", "MetricAlarm"): ("localcloud.cfn_resources.cloudwatch", "MetricAlarm"),
+    **{
+        ("localcloud.cfn_cloudfront", old): ("localcloud.cfn_resources.cloudfront", new)
+        for old, new in (
+            ("DistributionResource", "DistributionResource"),
+            ("OriginAccessControlResource", "OriginAccessControlResource"),
+            ("CachePolicyResource", "PolicyResource"),
+            ("OriginRequestPolicyResource", "PolicyResource"),
+            ("Policy", "Policy"),
+        )
+    },
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(*_MOVED.get((module, name), (module, name)))
+
+
 def _loads(data: bytes | io.BytesIO) -> Any:
-    return pickle.load(data) if isinstance(data, io.BytesIO) else pickle.loads(data)
+    return _Unpickler(data if isinstance(data, io.BytesIO) else io.BytesIO(data)).load()
 
 
 # -- the store ------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         cloudformation,
         durable_writes,
         frontdoor,
+        lambda_metrics,
         lambda_runtime,
         log_filter,
         metrics,
@@ -95,7 +96,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         endpoint_url=base_url,
         on_invoked=lambda spec, outcome: (
             persistence.touch(),
-            metrics.publish_invocation(spec, outcome, runtime=runtime),
+            lambda_metrics.publish_invocation(spec, outcome, runtime=runtime),
         ),
     )
     moto_lambda.install(runtime)

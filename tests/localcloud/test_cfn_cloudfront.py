@@ -1,4 +1,4 @@
-"""localcloud.cfn_cloudfront: the cdn delivery of cloudformation/resizer.yaml in moto (in-process),
+"""localcloud.cfn_resources.cloudfront: the cdn delivery of cloudformation/resizer.yaml in moto (in-process),
 as CloudFront's API then shows it; switching delivery modes; the local CDN's cache rules."""
 
 import json
@@ -224,7 +224,7 @@ def test_the_local_cdn_fails_over_to_the_api_without_the_viewer_host(
     from werkzeug.test import Client
     from werkzeug.wrappers import Response
 
-    from localcloud import cfn_cloudfront
+    from localcloud.cfn_resources import cloudfront as cfn_cloudfront
 
     found = outputs(change_set(CDN, "CREATE"))
     seen = []

@@ -1,4 +1,4 @@
-"""localcloud.metrics: EMF extraction, AWS/Lambda metrics, percentiles in moto, and a real Runtime."""
+"""The local cloud's metrics: EMF extraction, AWS/Lambda metrics, percentiles in moto, a real Runtime."""
 
 import io
 import json
@@ -16,9 +16,11 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.cloudwatch.models import CloudWatchBackend
 
-from localcloud import lambda_runtime, metrics, moto_lambda
+from localcloud import lambda_runtime, metric_statistics, metrics, moto_lambda
+from localcloud.emf_ingestion import extract_emf
+from localcloud.lambda_metrics import publish_invocation
 from localcloud.lambda_runtime import FunctionSpec, Invocation
-from localcloud.metrics import Datum, extract_emf, publish_invocation
+from localcloud.metrics import Datum
 from resizer_function import handler
 
 REGION = "us-east-1"
@@ -156,13 +158,15 @@ def test_lines_that_are_not_valid_emf_give_no_metrics(line: str) -> None:
 
 def test_nearest_rank() -> None:
     values = [float(v) for v in range(100, 0, -1)]
-    assert metrics.nearest_rank(values, 50) == 50
-    assert metrics.nearest_rank(values, 99) == 99
-    assert metrics.nearest_rank(values, 99.9) == 100
-    assert metrics.nearest_rank(values, 0) == 1
-    assert metrics.nearest_rank([3.0], 99) == 3
-    assert metrics.nearest_rank([1.0, 2.0], 50) == 1
-    assert [metrics.percentile_of(s) for s in ("p50", "p99.9", "P90", "p100", "p101", "tm99", "Sum")] == [
+    assert metric_statistics.nearest_rank(values, 50) == 50
+    assert metric_statistics.nearest_rank(values, 99) == 99
+    assert metric_statistics.nearest_rank(values, 99.9) == 100
+    assert metric_statistics.nearest_rank(values, 0) == 1
+    assert metric_statistics.nearest_rank([3.0], 99) == 3
+    assert metric_statistics.nearest_rank([1.0, 2.0], 50) == 1
+    assert [
+        metric_statistics.percentile_of(s) for s in ("p50", "p99.9", "P90", "p100", "p101", "tm99", "Sum")
+    ] == [
         50,
         99.9,
         90,
@@ -389,7 +393,7 @@ def test_uninstall_restores_moto() -> None:
     )
     metrics.install()
     metrics.install()  # idempotent
-    assert CloudWatchBackend.get_metric_data is metrics.get_metric_data
+    assert CloudWatchBackend.get_metric_data is metric_statistics.get_metric_data
     metrics.uninstall()
     assert (
         CloudWatchBackend.get_metric_data,

@@ -239,3 +239,30 @@ def test_a_failed_journal_append_leaves_no_half_record(tmp_path, monkeypatch):
     writer.append(b"third")
     writer.close()
     assert list(journal.read_journal(tmp_path / "journal-1.log")) == [b"first", b"third"]
+
+
+@pytest.mark.parametrize(
+    ("made", "old_module", "old_name"),
+    [
+        (
+            ("localcloud.cfn_resources.s3", "BucketPolicy", ("Policy", "bucket")),
+            "localcloud.cfn_resources",
+            None,
+        ),
+        (
+            ("localcloud.cfn_resources.cloudfront", "PolicyResource", ("123", "id")),
+            "localcloud.cfn_cloudfront",
+            "CachePolicyResource",
+        ),
+    ],
+)
+def test_a_state_saved_before_the_resource_modules_moved_still_loads(made, old_module, old_name) -> None:
+    import importlib
+
+    module, name, args = made
+    cls = getattr(importlib.import_module(module), name)
+    saved = pickle.dumps(cls(*args), protocol=0)  # GLOBAL opcodes: "c<module>\n<name>\n"
+    old = saved.replace(f"c{module}\n{name}\n".encode(), f"c{old_module}\n{old_name or name}\n".encode())
+    assert old != saved
+    loaded = persistence._loads(old)
+    assert type(loaded) is cls and vars(loaded) == vars(cls(*args))

@@ -1,4 +1,4 @@
-"""CloudFormation models for CloudFront (moto has the API but no models): distributions and their policies.
+"""CloudFront providers (moto has the API but no models): distributions, origin access controls, policies.
 
 - AWS::CloudFront::Distribution: a moto ``Distribution`` made through moto's own CreateDistribution
   (so GetDistribution, CreateInvalidation, ListInvalidations... see it), from the template's
@@ -22,12 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudfront.models import Distribution, DistributionConfig, cloudfront_backends
-from moto.core.common_models import CloudFormationModel
 from moto.utilities.utils import get_partition
 
 from localcloud import patching
+from localcloud.cfn_resources.adapter import Context, Made, Provider
 
 _patches = patching.Patches("cloudfront models")
 _lock = threading.Lock()
@@ -53,10 +52,6 @@ def policies(cloudfront: Any) -> dict[str, Policy]:
     if found is None:
         found = cloudfront.__dict__.setdefault("localcloud_policies", {})
     return found
-
-
-def _props(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
-    return cloudformation_json.get("Properties") or {}
 
 
 def _items(values: list[Any] | None) -> dict[str, Any]:
@@ -138,233 +133,145 @@ def _mark_access_controls(distribution: Distribution, config: dict[str, Any]) ->
         origin.origin_access_control_id = by_id.get(origin.id, {}).get("OriginAccessControlId", "")
 
 
-class _Defaults:
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
+@dataclass(eq=False)
+class DistributionResource(Made):
+    """A distribution the stack made: its id (``Ref``, ``GetAtt Id``) and ``GetAtt DomainName``."""
 
-    def is_created(self) -> bool:
-        return True
-
-
-class DistributionResource(_Defaults, CloudFormationModel):
-    """AWS::CloudFront::Distribution: a moto Distribution, made and updated through moto's backend."""
-
-    def __init__(self, account_id: str, distribution_id: str) -> None:
-        self.account_id = account_id
-        self.distribution_id = distribution_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.distribution_id
+    PHYSICAL_ID = "distribution_id"
+    CFN_ATTRIBUTES = {"DomainName": "domain_name", "Id": "distribution_id"}
+    account_id: str
+    distribution_id: str
 
     @property
     def distribution(self) -> Distribution:
         return backend(self.account_id).distributions[self.distribution_id]
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::Distribution"
+    @property
+    def domain_name(self) -> str:
+        return self.distribution.domain_name
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("DomainName", "Id")
 
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "DomainName":
-            return self.distribution.domain_name
-        if attribute_name == "Id":
-            return self.distribution_id
-        raise UnformattedGetAttTemplateException()
+class DistributionProvider(Provider):
+    """AWS::CloudFront::Distribution: a moto Distribution, made and updated through moto's backend."""
 
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> "DistributionResource":
-        config = _props(cloudformation_json)["DistributionConfig"]
-        api = api_distribution_config(config, caller_reference=f"{resource_name}-{uuid.uuid4()}")
-        tags = list(_props(cloudformation_json).get("Tags") or [])
+    TYPE = "AWS::CloudFront::Distribution"
+    ATTRIBUTES = DistributionResource
+
+    def create(self, props: dict[str, Any], ctx: Context) -> DistributionResource:
+        config = props["DistributionConfig"]
+        api = api_distribution_config(config, caller_reference=f"{ctx.name}-{uuid.uuid4()}")
+        tags = list(props.get("Tags") or [])
         with _origin_group_target(api) as target:
-            distribution, _location, _etag = backend(account_id, region_name).create_distribution(api, tags)
+            distribution, _location, _etag = backend(ctx.account_id, ctx.region_name).create_distribution(
+                api, tags
+            )
         distribution.distribution_config.DefaultCacheBehavior.target_origin_id = target
         _mark_access_controls(distribution, config)
-        return cls(account_id, distribution.distribution_id)
+        return DistributionResource(ctx.account_id, distribution.distribution_id)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        original_resource: "DistributionResource",
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> "DistributionResource":
-        config = _props(cloudformation_json)["DistributionConfig"]
-        current = original_resource.distribution
+    def update(self, props: dict[str, Any], ctx: Context) -> DistributionResource:
+        config = props["DistributionConfig"]
+        current = ctx.current.distribution
         api = api_distribution_config(config, current.distribution_config.caller_reference)
         with _origin_group_target(api) as target:
-            backend(account_id, region_name).update_distribution(api, current.distribution_id, if_match=True)
+            backend(ctx.account_id, ctx.region_name).update_distribution(
+                api, current.distribution_id, if_match=True
+            )
         current.distribution_config.DefaultCacheBehavior.target_origin_id = target
         _mark_access_controls(current, config)
-        return original_resource
+        return ctx.current
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        backend(account_id, region_name).delete_distribution(resource_name, if_match=True)
+    def delete(self, props: dict[str, Any], ctx: Context) -> None:
+        backend(ctx.account_id, ctx.region_name).delete_distribution(ctx.name, if_match=True)
 
 
-class OriginAccessControlResource(_Defaults, CloudFormationModel):
+@dataclass(eq=False)
+class OriginAccessControlResource(Made):
+    """An origin access control the stack made: its id (``Ref``, ``GetAtt Id``)."""
+
+    PHYSICAL_ID = "control_id"
+    CFN_ATTRIBUTES = {"Id": "control_id"}
+    account_id: str
+    control_id: str
+
+
+class OriginAccessControlProvider(Provider):
     """AWS::CloudFront::OriginAccessControl: moto's OriginAccessControl."""
 
-    def __init__(self, account_id: str, control_id: str) -> None:
-        self.account_id = account_id
-        self.control_id = control_id
+    TYPE = "AWS::CloudFront::OriginAccessControl"
+    ATTRIBUTES = OriginAccessControlResource
 
-    @property
-    def physical_resource_id(self) -> str:
-        return self.control_id
+    def create(self, props: dict[str, Any], ctx: Context) -> OriginAccessControlResource:
+        config = dict(props["OriginAccessControlConfig"])
+        control = backend(ctx.account_id, ctx.region_name).create_origin_access_control(config)
+        return OriginAccessControlResource(ctx.account_id, control.id)
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::OriginAccessControl"
+    def update(self, props: dict[str, Any], ctx: Context) -> OriginAccessControlResource:
+        config = dict(props["OriginAccessControlConfig"])
+        backend(ctx.account_id, ctx.region_name).update_origin_access_control(ctx.current.control_id, config)
+        return ctx.current
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Id":
-            return self.control_id
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> "OriginAccessControlResource":
-        config = dict(_props(cloudformation_json)["OriginAccessControlConfig"])
-        control = backend(account_id, region_name).create_origin_access_control(config)
-        return cls(account_id, control.id)
-
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        original_resource: "OriginAccessControlResource",
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> "OriginAccessControlResource":
-        config = dict(_props(cloudformation_json)["OriginAccessControlConfig"])
-        backend(account_id, region_name).update_origin_access_control(original_resource.control_id, config)
-        return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        backend(account_id, region_name).delete_origin_access_control(resource_name)
+    def delete(self, props: dict[str, Any], ctx: Context) -> None:
+        backend(ctx.account_id, ctx.region_name).delete_origin_access_control(ctx.name)
 
 
-class _PolicyResource(_Defaults):
+@dataclass(eq=False)
+class PolicyResource(Made):
+    """A cache or origin request policy the stack made: its id (``Ref``, ``GetAtt Id``)."""
+
+    PHYSICAL_ID = "policy_id"
+    CFN_ATTRIBUTES = {"Id": "policy_id"}
+    account_id: str
+    policy_id: str
+
+
+class _PolicyProvider(Provider):
     """A cache or origin request policy, kept on the CloudFront backend under its id."""
 
     KIND = ""
     CONFIG = ""
+    ATTRIBUTES = PolicyResource
 
-    def __init__(self, account_id: str, policy_id: str) -> None:
-        self.account_id = account_id
-        self.policy_id = policy_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.policy_id
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Id":
-            return self.policy_id
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def _put(cls, policy_id: str, cloudformation_json: dict[str, Any], account_id: str, region: str) -> Any:
-        config = copy.deepcopy(_props(cloudformation_json)[cls.CONFIG])
+    def _put(self, policy_id: str, props: dict[str, Any], ctx: Context) -> PolicyResource:
+        config = copy.deepcopy(props[self.CONFIG])
         with _lock:
-            policies(backend(account_id, region))[policy_id] = Policy(policy_id, cls.KIND, config)
-        return cls(account_id, policy_id)
+            policies(backend(ctx.account_id, ctx.region_name))[policy_id] = Policy(
+                policy_id, self.KIND, config
+            )
+        return PolicyResource(ctx.account_id, policy_id)
 
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        return cls._put(str(uuid.uuid4()), cloudformation_json, account_id, region_name)
+    def create(self, props: dict[str, Any], ctx: Context) -> PolicyResource:
+        return self._put(str(uuid.uuid4()), props, ctx)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        return cls._put(original_resource.policy_id, cloudformation_json, account_id, region_name)
+    def update(self, props: dict[str, Any], ctx: Context) -> PolicyResource:
+        return self._put(ctx.current.policy_id, props, ctx)
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
+    def delete(self, props: dict[str, Any], ctx: Context) -> None:
         with _lock:
-            policies(backend(account_id, region_name)).pop(resource_name, None)
+            policies(backend(ctx.account_id, ctx.region_name)).pop(ctx.name, None)
 
 
-class CachePolicyResource(_PolicyResource, CloudFormationModel):
+class CachePolicyProvider(_PolicyProvider):
     """AWS::CloudFront::CachePolicy: the cache key and TTLs the local CDN applies."""
 
+    TYPE = "AWS::CloudFront::CachePolicy"
     KIND = "cache"
     CONFIG = "CachePolicyConfig"
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::CachePolicy"
 
-
-class OriginRequestPolicyResource(_PolicyResource, CloudFormationModel):
+class OriginRequestPolicyProvider(_PolicyProvider):
     """AWS::CloudFront::OriginRequestPolicy: what the local CDN forwards to the origins."""
 
+    TYPE = "AWS::CloudFront::OriginRequestPolicy"
     KIND = "origin-request"
     CONFIG = "OriginRequestPolicyConfig"
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::OriginRequestPolicy"
 
-
-#: The models this module registers, one per type (checked by localcloud.cloudformation.install).
-MODELS: tuple[type[CloudFormationModel], ...] = (
-    DistributionResource,
-    OriginAccessControlResource,
-    CachePolicyResource,
-    OriginRequestPolicyResource,
+PROVIDERS = (
+    DistributionProvider,
+    OriginAccessControlProvider,
+    CachePolicyProvider,
+    OriginRequestPolicyProvider,
 )
 
 
