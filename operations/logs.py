@@ -256,7 +256,7 @@ def follow(
                 yield event
         session: dict[tuple, int] = {}
         for event in _live_tail(clients, group, pattern, stop, on_sampled):
-            if fresh(event, session):
+            if event.timestamp >= start and fresh(event, session):  # never a line from before start
                 since = max(since, event.timestamp)
                 yield event
         since = max(start, since - lookback)
