@@ -258,3 +258,29 @@ def test_cdn_status_and_invalidate_are_the_same_json(cdn_stack: Any) -> None:
     assert by_cli["invalidation"]["paths"] == ["/300x200/a%20b.jpg"]
     after = browser.client.get("/api/cdn").json()
     assert cli_one("cdn", "status", stack=stack) == after and len(after["invalidations"]) == 2
+
+
+@pytest.fixture
+def undeployed(cloud, tmp_path: Path) -> Iterator[Browser]:
+    """A console whose stack (parity-plan) is not deployed: each front end plans its creation."""
+    from fastapi.testclient import TestClient
+
+    from console.app import create_app
+    from tests.console.conftest import settings_for
+
+    with TestClient(create_app(settings_for(cloud, stack="parity-plan", events_dir=tmp_path))) as client:
+        yield Browser(client).login()
+
+
+def test_a_deploy_plan_is_the_same_json(undeployed: Browser) -> None:
+    parameters = ["MemorySize=1536", "Delivery=website", f"SigningKey={SIGNING_KEY}"]
+    printed = cli_json("deploy", *(a for p in parameters for a in ("-p", p)), stack="parity-plan", code=1)
+    assert [line["event"] for line in printed] == ["plan"]  # no terminal to say yes: declined, discarded
+    api = undeployed.post("/deploy/plan", {"parameters": "\n".join(parameters)}).json()
+    varying = {"change_set_id", "event", "id", "page", "events"}  # each plan is its own change set
+    assert {k: v for k, v in printed[0].items() if k not in varying} == {
+        k: v for k, v in api.items() if k not in varying
+    }
+    assert api["change_set_type"] == "CREATE" and api["parameters"]["MemorySize"] == "1536"
+    assert SIGNING_KEY not in json.dumps(api) and SIGNING_KEY not in json.dumps(printed)
+    undeployed.post(f"/deploy/{api['id']}/discard")
