@@ -43,3 +43,26 @@ def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
     source = tmp_path / "lazy.py"
     source.write_text("def f():\n    from resizer_function.request import parse_path\n")
     assert imported(source) == [(2, "resizer_function.request")]
+
+
+def test_routes_share_helpers_through_modules_not_through_each_other() -> None:
+    routes = ROOT / "console" / "routes"
+    found = [
+        f"{path.name}:{line} imports {module}"
+        for path in sorted(routes.glob("*.py"))
+        for line, module in imported(path)
+        if module.startswith("console.routes")
+    ]
+    assert found == []
+
+
+def test_the_front_ends_make_no_boto3_call_themselves() -> None:
+    """AWS is reached through operations/ (translated errors, one Clients), never a raw client."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("console", "cli")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, text in enumerate(path.read_text().splitlines(), 1)
+        if ".client(" in text or "import boto3" in text or "botocore" in text
+    ]
+    assert found == []
