@@ -1,16 +1,15 @@
 """Rendering for the terminal (rich) and for scripts (JSON): the only place the CLI prints."""
 
-import dataclasses
 import json
 import sys
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+
+from operations import jsonable
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -34,23 +33,9 @@ def note(message: str) -> None:
     err.print(f"[dim]{safe(message)}[/]")
 
 
-def plain(value: Any) -> Any:
-    """Data for JSON: dataclasses as dicts, datetimes as ISO 8601, enums as their values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [plain(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
 def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(plain(value), default=str) + "\n")
+    """One JSON line; shape it with operations.jsonable (the console's /api/* answer the same)."""
+    sys.stdout.write(json.dumps(jsonable.plain(value), default=str) + "\n")
     sys.stdout.flush()
 
 

@@ -2,9 +2,10 @@
 
 A Run drains an operations generator in its own thread and records each item as a plain dict:
 ``stack_event`` for a StackEvent, ``removed`` for destroy's Removed, and always exactly one final
-``settled`` (``ok``, ``status`` and, on failure, ``error`` with DeployFailed's resource and root
-cause). The record is kept, so a page opened late, a reconnecting EventSource (Last-Event-ID)
-and the no-JavaScript fallback all see the whole story.
+``settled`` (``ok``, ``status``, ``root_cause`` and, on failure, ``error`` with DeployFailed's
+resource and root cause): the shapes of operations.jsonable, as `resizer deploy -o json` prints.
+The record is kept, so a page opened late, a reconnecting EventSource (Last-Event-ID) and the
+no-JavaScript fallback all see the whole story.
 """
 
 import logging
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.errors import describe
+from operations import jsonable
 from operations.destroy import Removed
 from operations.errors import OperationError
 from operations.stack import Settled, StackEvent
@@ -24,15 +26,8 @@ KEEP = 50  # finished runs remembered
 
 
 def stack_event(event: StackEvent) -> dict[str, Any]:
-    return {
-        "type": "stack_event",
-        "time": event.timestamp.isoformat(),
-        "logical_id": event.logical_id,
-        "resource_type": event.resource_type,
-        "status": event.status,
-        "reason": event.reason,
-        "failed": event.failed,
-    }
+    """The event as `resizer deploy -o json` prints it, plus ``type`` and ``time`` for the page."""
+    return {"type": "stack_event", **jsonable.stack_event(event), "time": event.timestamp.isoformat()}
 
 
 @dataclass
@@ -64,20 +59,17 @@ class Run:
                 elif isinstance(item, StackEvent):
                     self.add(stack_event(item))
                 elif isinstance(item, Removed):
-                    self.add({"type": "removed", "what": item.what, "count": item.count})
+                    self.add({"type": "removed", **jsonable.removed(item)})
         except OperationError as exc:
             error = describe(exc)
         except Exception as exc:  # a bug: logged with its traceback, reported without it
             log.error("internal error in %s of %s", self.kind, self.stack, exc_info=exc)
             error = {"error": "InternalError", "message": "internal error: see the console's log", "hint": ""}
         final: dict[str, Any] = {"type": "settled", "stack": self.stack}
-        if settled is not None:
-            cause = settled.root_cause
-            final |= {"status": settled.status, "ok": settled.ok and error is None}
-            if cause is not None:
-                final["root_cause"] = stack_event(cause)
+        if settled is not None:  # as `resizer deploy -o json` prints it
+            final |= jsonable.settled(settled) | {"stack": self.stack, "ok": settled.ok and error is None}
         else:
-            final |= {"status": "FAILED" if error else "NO_CHANGES", "ok": error is None}
+            final |= {"status": "FAILED" if error else "NO_CHANGES", "ok": error is None, "root_cause": None}
         if error is not None:
             final["error"] = error
         with self.changed:

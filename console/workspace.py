@@ -3,8 +3,7 @@
 ``settings()`` re-reads resizer.toml on each call (cheap), so the console follows edits to it as
 the CLI does; ``clients()`` keeps one Clients per Target, made by the injectable factory (the
 same Clients.for_target as the CLI, which falls back to the local cloud without credentials).
-Clients creates its boto3 clients lazily from one Session, which is not thread-safe, and pages,
-streams and background runs share it: creating a client is serialised here.
+Pages, streams and background runs share a Clients: it creates its boto3 clients under a lock.
 """
 
 import threading
@@ -12,8 +11,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from console.settings import ConsoleSettings
-from operations import config, images, invoke, stack
-from operations.aws import Clients, Target, aws_errors
+from operations import cdn, config, images, invoke, stack
+from operations.aws import Clients, Target
 
 
 class Workspace:
@@ -41,7 +40,7 @@ class Workspace:
         target = (found or self.settings()).target
         with self._lock:
             if target not in self._clients:
-                self._clients[target] = _serialised(self.console.clients_factory(target))
+                self._clients[target] = self.console.clients_factory(target)
             return self._clients[target]
 
     def target(self) -> tuple[config.Settings, Clients]:
@@ -51,53 +50,29 @@ class Workspace:
     def description(self) -> dict:
         """The stack's description (StackNotFound if there is none); remembers the website origin."""
         found, clients = self.target()
-        with aws_errors():
-            described = stack.require(clients.client("cloudformation"), found.target.stack)
+        described = stack.description(clients, found.target.stack)
         self.remember(stack.outputs(described))
         return described
 
     def outputs(self) -> dict[str, str]:
         return stack.outputs(self.description())
 
+    def delivery(self) -> cdn.Delivery:
+        """How the stack serves images (from the description, so its origins are remembered)."""
+        described = self.description()
+        return cdn.delivery_of(stack.outputs(described), stack.parameters(described))
+
     def function(self) -> tuple[str, str]:
         """(function name, log group) of the stack, as the CLI's invoke/logs/metrics find them."""
         found, clients = self.target()
-        with aws_errors():
-            return invoke.target_function(clients, found.target.stack)
+        return invoke.target_function(clients, found.target.stack)
 
     def bucket(self) -> str:
         found, clients = self.target()
-        with aws_errors():
-            return images.bucket_of(clients, found.target.stack)
+        return images.bucket_of(clients, found.target.stack)
 
     def remember(self, outputs: dict[str, str]) -> None:
         for name in ("WebsiteUrl", "CdnUrl"):  # where the stack's images are: the CSP admits them
             parts = urlsplit(outputs.get(name, ""))
             if parts.scheme in ("http", "https") and parts.netloc:
                 self.image_origins.add(f"{parts.scheme}://{parts.netloc}")
-
-
-def _serialised(clients: Clients) -> Clients:
-    """The same Clients, with client creation behind a lock (boto3 Sessions are not thread-safe)."""
-    if getattr(clients, "_console_serialised", False):
-        return clients
-    lock = threading.RLock()
-    create = clients.client
-
-    def client(service: str, *, retries: bool = True):  # type: ignore[no-untyped-def]
-        with lock:
-            return create(service, retries=retries)
-
-    clients.client = client  # type: ignore[method-assign]
-    clients._console_serialised = True  # type: ignore[attr-defined]
-    return clients
-
-
-def secret_parameters() -> set[str]:
-    """The template's NoEcho parameters (SigningKey): their values are never shown by the console."""
-    from operations import template
-
-    try:
-        return {name for name, spec in template.parameters(template.read()).items() if spec.get("NoEcho")}
-    except Exception:  # an unreadable template hides nothing it cannot name; SigningKey stays hidden
-        return {"SigningKey"}

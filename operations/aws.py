@@ -1,11 +1,14 @@
 """Where operations run: the Target (stack, region, profile, endpoint) and the Clients factory.
 
 ``Clients`` wraps one boto3 Session and creates each service client once, on first use, with
-the target's endpoint. ``translated`` turns botocore's exceptions into ``operations.errors``.
+the target's endpoint; creation is behind a lock (a boto3 Session is not thread-safe, and the
+console's pages, streams and background runs share one Clients). ``translated`` turns botocore's
+exceptions into ``operations.errors``.
 """
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -49,6 +52,7 @@ class Clients:
         self.endpoint_url = endpoint_url
         self.defaulted_to_local = defaulted_to_local
         self._cache: dict[tuple[str, bool], Any] = {}
+        self._lock = threading.RLock()  # creating clients from one Session is not thread-safe
         self._local: bool | None = None
         self._account: str | None = None
         self._checked_region: str | None = None
@@ -99,6 +103,14 @@ class Clients:
     def client(self, service: str, *, retries: bool = True) -> Any:
         """The service's client; retries=False for calls that must never run twice (invoke)."""
         key = (service, retries)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            return self._create(key)
+
+    def _create(self, key: tuple[str, bool]) -> Any:
+        service, retries = key
         if key not in self._cache:
             from botocore.config import Config
 

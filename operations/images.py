@@ -116,8 +116,7 @@ def location(clients: Clients, stack_name: str) -> tuple[str, cdn.Delivery]:
     outputs = stack.outputs(described)
     if "BucketName" not in outputs:
         raise NotFound(f"stack {stack_name} has no BucketName output")
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-    return outputs["BucketName"], cdn.delivery_of(outputs, parameters)
+    return outputs["BucketName"], cdn.delivery_of(outputs, stack.parameters(described))
 
 
 def derived_spec(key: str) -> str:
@@ -311,6 +310,26 @@ def derived_of(clients: Clients, bucket: str, key: str) -> list[str]:
         if listed and listed[0]["Key"] == candidate:  # the exact key sorts first among its prefix's
             found.append(candidate)
     return found
+
+
+def accepted_types() -> list[str]:
+    """The content types an upload may have (the formats the function reads)."""
+    return list(formats.content_types())
+
+
+def accepted_described() -> str:
+    """Those formats in words, e.g. for help text and the upload form."""
+    return formats.described()
+
+
+def resized_url(delivery: cdn.Delivery, spec: str, key: str) -> tuple[str | None, str]:
+    """(The public URL of key at size spec, or None when the stack serves none; why the path is
+    refused, '' when it is valid). The refusal names the canonical spelling when there is one."""
+    try:
+        request = parse_path(f"/{spec.strip().strip('/')}/{key}")
+    except RequestRefused as refused:
+        return None, refused.message
+    return (f"{delivery.base_url.rstrip('/')}{request.url_path}" if delivery.base_url else None), ""
 
 
 def canonical_spec(spec: str) -> str:

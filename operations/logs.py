@@ -20,6 +20,9 @@ from operations.errors import ConfigError
 
 _RELATIVE = re.compile(r"(\d+)\s*(s|m|h|d|w)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+ERROR_LEVELS = ("ERROR", "CRITICAL", "FATAL")
+ERROR_PATTERN = '?ERROR ?"Task timed out"'  # a loose filter: LogEvent.is_error decides
+_ERROR_MARKS = ("[ERROR]", "Task timed out", "Traceback")
 _REQUEST_LINE = re.compile(r"^(START|END|REPORT) RequestId: ([0-9a-fA-F-]{8,})")
 # Anchored on the tab before each field: "Restore Duration" (SnapStart) is not "Duration".
 _REPORT_FIELDS = re.compile(
@@ -73,6 +76,33 @@ class LogEvent:
         """('START' | 'END' | 'REPORT', request id) for the runtime's own lines."""
         match = _REQUEST_LINE.match(self.message)
         return (match.group(1), match.group(2)) if match else None
+
+    @property
+    def level(self) -> str:
+        """The line's level in capitals: a JSON line's ``level``; 'ERROR' for a text line that
+        reports an error (a traceback, a timeout, the runtime's [ERROR]); '' when it says none."""
+        data = self.json
+        if data is not None:
+            return str(data.get("level", "")).upper()
+        text = self.message
+        if any(mark in text for mark in _ERROR_MARKS) or " ERROR " in f" {text} ":
+            return "ERROR"
+        return ""
+
+    @property
+    def is_error(self) -> bool:
+        """Whether the line reports an error (a filter pattern may be loose: this is the check)."""
+        return self.level in ERROR_LEVELS
+
+    @property
+    def request_id(self) -> str:
+        """The request the line belongs to: the runtime's START/END/REPORT id, or a JSON line's
+        ``request_id`` (``requestId``); '' when the line does not say."""
+        marker = self.request_marker
+        if marker:
+            return marker[1]
+        data = self.json or {}
+        return str(data.get("request_id") or data.get("requestId") or "")
 
 
 @dataclass(frozen=True)
@@ -185,12 +215,14 @@ def follow(
     lookback: timedelta = timedelta(seconds=30),
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     stop: Callable[[], bool] = lambda: False,
-    live: bool = False,
+    live: bool | None = None,
     on_sampled: Callable[[bool], None] = lambda sampled: None,
 ) -> Iterator[LogEvent]:
     """New events until stop(), de-duplicated, tolerant of late arrivals.
 
-    With live=True (for AWS) the events since start are read once, then a StartLiveTail session
+    ``live`` None (the default) chooses: a live tail on AWS (no endpoint URL), polling on any
+    other endpoint (the local cloud, moto), so every front end follows logs the same way.
+    With live=True the events since start are read once, then a StartLiveTail session
     streams new ones as they are written; when the session ends (AWS closes them after three
     hours) or the endpoint does not offer it, polling FilterLogEvents takes over. CloudWatch
     samples a live tail that gets more than 500 events a second: on_sampled(True) says it has
@@ -214,6 +246,8 @@ def follow(
         return True
 
     since = start
+    if live is None:
+        live = clients.endpoint_url is None
     if live:
         history: dict[tuple, int] = {}
         for event in events(clients, group, start=start, pattern=pattern):
@@ -222,7 +256,7 @@ def follow(
                 yield event
         session: dict[tuple, int] = {}
         for event in _live_tail(clients, group, pattern, stop, on_sampled):
-            if fresh(event, session):
+            if event.timestamp >= start and fresh(event, session):  # never a line from before start
                 since = max(since, event.timestamp)
                 yield event
         since = max(start, since - lookback)
@@ -290,6 +324,12 @@ def _throttled(exc: Exception, client_error: type) -> bool:
             "TooManyRequestsException",
         )
     return isinstance(exc, AwsError) and exc.code in ("ThrottlingException", "Throttling")
+
+
+@translated
+def errors(clients: Clients, group: str, *, start: datetime, limit: int = 500) -> list[LogEvent]:
+    """The lines since start that report an error (ERROR_PATTERN narrows, LogEvent.is_error decides)."""
+    return [e for e in events(clients, group, start=start, pattern=ERROR_PATTERN, limit=limit) if e.is_error]
 
 
 def grouped(stream: Iterable[LogEvent]) -> Iterator[RequestLog | LogEvent]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from operations.aws import Clients, translated
 from operations.errors import DeployFailed, StackNotFound
 
 OK_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"}
@@ -78,8 +79,19 @@ def require(cfn: Any, stack: str) -> dict:
     return found
 
 
+@translated
+def description(clients: Clients, stack: str) -> dict:
+    """The stack's description, botocore errors translated; StackNotFound if there is none."""
+    return require(clients.client("cloudformation"), stack)
+
+
 def outputs(description: dict) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+
+
+def parameters(description: dict) -> dict[str, str]:
+    """The stack's parameter values as DescribeStacks gives them (NoEcho ones as ****)."""
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in description.get("Parameters", [])}
 
 
 def newest_event_id(cfn: Any, stack: str) -> str | None:

@@ -66,7 +66,7 @@ def status(clients: Clients, name: str) -> StackStatus:
         for r in page["StackResourceSummaries"]
     ]
     function = outputs.get("FunctionName")
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+    parameters = stack.parameters(described)
     return StackStatus(
         stack=name,
         status=described["StackStatus"],
@@ -78,6 +78,16 @@ def status(clients: Clients, name: str) -> StackStatus:
         function=function_info(clients, function) if function else None,
         delivery=cdn.delivery_of(outputs, parameters),
     )
+
+
+def secret_parameters() -> set[str]:
+    """The template's NoEcho parameters (SigningKey): no front end shows their values."""
+    from operations import template
+
+    try:
+        return {name for name, spec in template.parameters(template.read()).items() if spec.get("NoEcho")}
+    except Exception:  # an unreadable template hides nothing it cannot name; SigningKey stays hidden
+        return {"SigningKey"}
 
 
 def function_info(clients: Clients, name: str) -> FunctionInfo | None:

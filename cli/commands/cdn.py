@@ -9,6 +9,7 @@ from cli.commands.cdn_lines import invalidation_line
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import cdn as cdn_op
+from operations import jsonable
 
 app = typer.Typer(
     help="The CDN in front of the images: invalidate paths, show its state.", no_args_is_help=True
@@ -41,7 +42,7 @@ def invalidate(
     if wait:
         found = cdn_op.wait(clients, distribution, found.id)
     if options.json:
-        render.emit_json({"distribution": distribution, "invalidation": found})
+        render.emit_json(jsonable.invalidated(distribution, found))
     else:
         render.out.print(invalidation_line(found))
 
@@ -63,7 +64,7 @@ def status(
     clients, delivery, distribution = _distribution(options)
     found = cdn_op.distribution(clients, distribution, recent=recent)
     if options.json:
-        render.emit_json({"cdn_url": delivery.cdn_url, **render.plain(found)})
+        render.emit_json(jsonable.cdn_status(delivery, found))
         return
     render.out.print(
         render.key_values(

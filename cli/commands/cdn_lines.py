@@ -1,6 +1,4 @@
-"""How the CLI shows CDN invalidations: one line per invalidation, and the JSON of a removal."""
-
-from typing import Any
+"""How the CLI shows CDN invalidations: one line per invalidation, and what followed a removal."""
 
 from cli import render
 from operations import cdn, images
@@ -21,11 +19,3 @@ def removal_lines(removal: images.Removal) -> list[str]:
     if removal.not_invalidated == "invalidation skipped":
         return ["[yellow]CDN not invalidated (--no-invalidate): cached copies live until they expire[/]"]
     return []
-
-
-def removal_json(removal: images.Removal) -> dict[str, Any]:
-    return {
-        "derived": removal.derived,
-        "invalidation": render.plain(removal.invalidation),
-        "not_invalidated": removal.not_invalidated,
-    }

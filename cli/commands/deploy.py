@@ -10,6 +10,7 @@ from cli.commands import stack_events
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import deploy as deploy_op
+from operations import jsonable
 from operations import status as status_op
 from operations.errors import Cancelled
 
@@ -72,7 +73,7 @@ def deploy(
 
 def show_plan(planned: deploy_op.Plan, as_json: bool) -> None:
     if as_json:
-        render.emit_json({"event": "plan", **render.plain(planned)})
+        render.emit_json({"event": "plan", **jsonable.deploy_plan(planned)})
         return
     verb = {"CREATE": "Create", "IMPORT": "Create (adopting its images bucket)"}.get(
         planned.change_set_type, "Update"

@@ -10,6 +10,7 @@ from cli.commands import stack_events
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import destroy as destroy_op
+from operations import jsonable
 from operations.errors import Cancelled
 
 
@@ -31,7 +32,7 @@ def destroy(
     clients = context.clients(settings)
     planned = destroy_op.plan(clients, settings.target.stack, delete_images=delete_images)
     if options.json:
-        render.emit_json({"event": "plan", **render.plain(planned)})
+        render.emit_json({"event": "plan", **jsonable.destroy_plan(planned)})
     else:
         for item in planned.deleted:
             render.out.print(f"[red]delete[/] {render.safe(item)}")

@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from cli import context, render
-from cli.commands.cdn_lines import removal_json, removal_lines
+from cli.commands.cdn_lines import removal_lines
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import images as images_op
+from operations import jsonable
 from operations.errors import ConfigError
-from resizer_function import formats
 
 app = typer.Typer(help="Browse, upload, download and delete images.", no_args_is_help=True)
 NoInvalidate = Annotated[
@@ -49,7 +49,7 @@ def ls(
         return
     found = list(images_op.listing(clients, bucket, prefix=prefix, kind=kind))
     if options.json:
-        render.emit_json({"bucket": bucket, "images": found})
+        render.emit_json(jsonable.image_listing(bucket, found))
         return
     table = render.table("key", "bytes", "modified", "kind")
     for item in found:
@@ -66,7 +66,7 @@ def ls(
 def _ls_stale(clients, bucket: str, prefix: str, options: Common) -> None:
     found = images_op.stale(clients, bucket, prefix=prefix)
     if options.json:
-        render.emit_json({"bucket": bucket, "stale": found})
+        render.emit_json(jsonable.stale_listing(bucket, found))
         return
     table = render.table("key", "bytes", "modified", "why")
     for item in found:
@@ -87,7 +87,7 @@ def _ls_stale(clients, bucket: str, prefix: str, options: Common) -> None:
 @handles_errors
 @targeted()
 def put(
-    file: Annotated[Path, typer.Argument(help=f"A {formats.described()} file.")],
+    file: Annotated[Path, typer.Argument(help=f"A {images_op.accepted_described()} file.")],
     key: Annotated[str | None, typer.Argument(help="Object key (default: the file name).")] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing original (and drop its derived sizes).")
@@ -112,7 +112,7 @@ def put(
         invalidate=not no_invalidate,
     )
     if options.json:
-        render.emit_json(stored)
+        render.emit_json(jsonable.uploaded(bucket, stored))
         return
     render.out.print(f"Uploaded {render.safe(stored.key)} ({stored.size:,} bytes) to {bucket}")
     if stored.replaced:
@@ -196,7 +196,7 @@ def rm(
     clients, bucket, delivery = _bucket(options)
     removal = images_op.remove(clients, bucket, key, delivery=delivery, invalidate=not no_invalidate)
     if options.json:
-        render.emit_json({"deleted": key, **removal_json(removal)})
+        render.emit_json(jsonable.deleted(key, removal))
         return
     derived = len(removal.derived)
     render.out.print(f"Deleted {render.safe(key)}" + (f" and {derived} derived image(s)" if derived else ""))
@@ -231,10 +231,7 @@ def purge(
     else:
         removal = images_op.purge(clients, bucket, spec or "", delivery=delivery, invalidate=invalidate)
     if options.json:
-        render.emit_json(
-            {"spec": spec or "", "stale": stale, "deleted": len(removal.deleted), "keys": removal.deleted}
-            | removal_json(removal)
-        )
+        render.emit_json(jsonable.purged(spec or "", stale, removal))
         return
     what = "stale derived image(s)" if stale else f"object(s) of size {render.safe(spec)}"
     render.out.print(f"Purged {len(removal.deleted)} {what}")

@@ -12,7 +12,7 @@ from cli.commands import log_lines
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import invoke as invoke_op
-from operations import redirects
+from operations import jsonable, redirects
 from operations.errors import ConfigError
 
 
@@ -91,20 +91,7 @@ def _run(options: Common, payload: bytes, function: str | None, save: Path | Non
             )
         save.write_bytes(image.body)
     if options.json:
-        render.emit_json(
-            {
-                "request_id": result.request_id,
-                "function_error": result.function_error,
-                "payload": result.payload_json
-                if result.payload_json is not None
-                else result.payload.decode(),
-                "report": result.report,
-                "logs": [{"timestamp": e.timestamp, "message": e.message} for e in result.log],
-                "http": {"status": http.status, "headers": http.headers, "body_bytes": len(http.body)}
-                if http
-                else None,
-            }
-        )
+        render.emit_json(jsonable.invoke_result(result))
     else:
         _show(result, http, save)
     if answered_error:

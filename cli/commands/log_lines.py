@@ -15,16 +15,15 @@ def line(event: LogEvent, show_stream: bool = True) -> str:
     if marker:
         style = {"START": "cyan", "END": "cyan", "REPORT": "bold cyan"}[marker[0]]
         text = f"[{style}]{escape(event.message)}[/]"
-    elif data is not None:
-        body = {k: v for k, v in data.items() if k != "_aws"}
-        level = str(body.get("level", "")).upper()
-        style = {"ERROR": "red", "WARN": "yellow", "WARNING": "yellow"}.get(level, "")
-        pretty = escape(json.dumps(body, indent=2, default=str))
-        text = f"[{style}]{pretty}[/]" if style else pretty
     else:
-        style = "red" if "[ERROR]" in event.message or "Traceback" in event.message else ""
-        text = f"[{style}]{escape(event.message)}[/]" if style else escape(event.message)
+        style = "red" if event.is_error else "yellow" if event.level in ("WARN", "WARNING") else ""
+        shown = event.message if data is None else json.dumps(_without_emf(data), indent=2, default=str)
+        text = f"[{style}]{escape(shown)}[/]" if style else escape(shown)
     return f"{stamp}{stream} {text}"
+
+
+def _without_emf(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k != "_aws"}
 
 
 def request(group: RequestLog) -> list[str]:

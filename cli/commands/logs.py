@@ -10,6 +10,7 @@ from cli.commands import log_lines
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import invoke as invoke_op
+from operations import jsonable
 from operations import logs as logs_op
 
 
@@ -40,8 +41,7 @@ def logs(
             log_group,
             start=start,
             pattern=filter_pattern,
-            sleep=time.sleep,
-            live=clients.endpoint_url is None,  # StartLiveTail on AWS; polling on other endpoints
+            sleep=time.sleep,  # follow tails live on AWS (StartLiveTail) and polls other endpoints
             on_sampled=_say_sampled,
         )
     else:
@@ -50,15 +50,7 @@ def logs(
     shown = 0
     if options.json:
         for event in stream:
-            render.emit_json(
-                {
-                    "timestamp": event.timestamp,
-                    "stream": event.stream,
-                    "message": event.message,
-                    "json": event.json,
-                    "event_id": event.event_id,
-                }
-            )
+            render.emit_json(jsonable.log_event(event))
             shown += 1
         return
     items = stream if follow or not group else logs_op.grouped(stream)

@@ -10,6 +10,7 @@ from cli import context, render
 from cli.errors import handles_errors
 from cli.options import Common, targeted
 from operations import invoke as invoke_op
+from operations import jsonable
 from operations import logs as logs_op
 from operations import metrics as metrics_op
 
@@ -41,13 +42,7 @@ def metrics(
         step = metrics_op.default_period(start, end) if period is None else period
         report = metrics_op.function_metrics(clients, function, start=start, end=end, period=step)
         if options.json:
-            render.emit_json(
-                {
-                    **render.plain(report),
-                    "error_rate": report.error_rate,
-                    "server_error_rate": report.server_error_rate,
-                }
-            )
+            render.emit_json(jsonable.metrics_report(report))
         else:
             show(report)
         if not watch:

@@ -7,6 +7,7 @@ import typer
 from cli import context, render
 from cli.errors import handles_errors
 from cli.options import Common, targeted
+from operations import jsonable
 from operations import package as package_op
 
 
@@ -31,7 +32,7 @@ def package(
         settings = context.settings(options)
         published = package_op.publish(context.clients(settings), artifact)
     if options.json:
-        render.emit_json({"artifact": artifact, "published": published})
+        render.emit_json(jsonable.packaged(artifact, published))
         return
     render.out.print(
         render.key_values(

@@ -3,6 +3,8 @@
 from collections.abc import Iterable
 
 from cli import render
+from operations import jsonable
+from operations.destroy import Removed
 from operations.stack import Settled, StackEvent
 
 
@@ -14,16 +16,17 @@ def show(events: Iterable, as_json: bool, waiting: str) -> Settled | None:
             if isinstance(event, Settled):
                 settled = event
                 if as_json:
-                    render.emit_json({"event": "settled", **render.plain(event), "ok": event.ok})
+                    render.emit_json({"event": "settled", **jsonable.settled(event)})
             elif isinstance(event, StackEvent):
                 if as_json:
-                    render.emit_json({"event": "stack_event", **render.plain(event)})
+                    render.emit_json({"event": "stack_event", **jsonable.stack_event(event)})
                 else:
                     render.out.print(line(event))
-            elif as_json:
-                render.emit_json({"event": type(event).__name__.lower(), **render.plain(event)})
-            else:
-                render.out.print(f"[dim]removed[/] {render.safe(event.what)}")
+            elif isinstance(event, Removed):
+                if as_json:
+                    render.emit_json({"event": "removed", **jsonable.removed(event)})
+                else:
+                    render.out.print(f"[dim]removed[/] {render.safe(event.what)}")
     return settled
 
 

@@ -3,6 +3,7 @@
 from cli import context, render
 from cli.errors import handles_errors
 from cli.options import Common, targeted
+from operations import jsonable
 from operations import status as status_op
 from operations.aws import local_cloud_saving_problem
 
@@ -23,7 +24,7 @@ def status(
     if clients.endpoint_url and (problem := local_cloud_saving_problem(clients.endpoint_url)):
         render.error(f"the local cloud cannot save its state: {problem}", "free space or fix the data folder")
     if options.json:
-        render.emit_json(result)
+        render.emit_json(jsonable.stack_status(result, status_op.secret_parameters()))
         return
     render.out.print(
         f"[bold]{result.stack}[/]  {render.styled_status(result.status)}"

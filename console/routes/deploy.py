@@ -11,9 +11,10 @@ from console import sse, state
 from console.features import cli
 from console.state import PlanEntry
 from console.web import done, page, wants_json
-from console.workspace import secret_parameters
 from operations import deploy as deploy_op
+from operations import jsonable
 from operations import package as package_op
+from operations import status as status_op
 from operations.errors import ConfigError, NotFound, OperationError, StackBusy
 
 router = APIRouter()
@@ -44,21 +45,10 @@ def _platform(value: str, *, default: str | None) -> str | None:
 
 
 def plan_json(entry: PlanEntry) -> dict[str, Any]:
-    planned = entry.plan
+    """The plan as `resizer deploy -o json` prints it, with where to follow it in this console."""
     return {
         "id": entry.id,
-        "stack": planned.stack,
-        "change_set_type": planned.change_set_type,
-        "no_changes": planned.no_changes,
-        "changes": [vars(c) for c in planned.changes],
-        "parameters": planned.parameters,
-        "parameter_changes": [
-            {"name": p.name, "old": p.old, "new": p.new, "secret": p.secret, "changed": p.changed}
-            for p in planned.parameter_changes
-        ],
-        "skipped": planned.skipped,
-        "retained_buckets": planned.retained_buckets,
-        "artifact": planned.artifact.key if planned.artifact else None,
+        **jsonable.deploy_plan(entry.plan),
         "page": f"/deploy/{entry.id}",
         "events": f"/deploy/{entry.id}/events",
     }
@@ -84,7 +74,7 @@ def _entry(request: Request, plan_id: str) -> PlanEntry:
 def _deploy_page(request: Request, status: int = 200, **extra: Any) -> HTMLResponse:
     console = state.of(request)
     found = console.workspace.settings()
-    hidden = secret_parameters()
+    hidden = status_op.secret_parameters()
     configured = {k: ("(hidden)" if k in hidden else v) for k, v in sorted(found.parameters.items())}
     return page(
         request,
@@ -129,16 +119,7 @@ def build_package(request: Request, platform: str = Form("arm64"), publish: bool
     if publish:
         console = state.of(request)
         published = package_op.publish(console.workspace.clients(), artifact)
-    result = {
-        "zip": str(artifact.path),
-        "platform": artifact.platform,
-        "size": artifact.size,
-        "files": artifact.files,
-        "sha256": artifact.sha256,
-        "published": None
-        if published is None
-        else {"bucket": published.bucket, "key": published.key, "uploaded": published.uploaded},
-    }
+    result = jsonable.packaged(artifact, published)
     if wants_json(request):
         return result
     return _deploy_page(request, package_result=result)

@@ -18,36 +18,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from console import state, thumbnails
+from console.delivery import removal_query, shown_invalidation
 from console.features import cli
-from console.routes.cdn import plain, removal_json, removal_query, shown_invalidation
 from console.web import done, page
-from operations import cdn as cdn_op
 from operations import images as images_op
-from operations import stack as stack_op
+from operations import jsonable
 from operations.errors import ConfigError, OperationError, StackNotFound
-from resizer_function import formats
-from resizer_function.errors import RequestRefused
-from resizer_function.request import parse_path
 
 router = APIRouter()
 PAGE_SIZE = 50
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"}
-
-
-def public_path(base: str, spec: str, key: str) -> tuple[str | None, str]:
-    """(URL of spec/key where the stack serves images, or None; the error if the path is not valid)."""
-    try:
-        request = parse_path(f"/{spec}/{key}")
-    except RequestRefused as refused:  # the message names the canonical spelling when there is one
-        return None, refused.message
-    return (f"{base.rstrip('/')}{request.url_path}" if base else None), ""
-
-
-def _stack(request: Request) -> tuple[Any, cdn_op.Delivery]:
-    workspace = state.of(request).workspace
-    described = workspace.description()
-    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-    return workspace, cdn_op.delivery_of(stack_op.outputs(described), params)
 
 
 def _flash(request: Request) -> str:
@@ -84,10 +64,10 @@ def images_page(
     console = state.of(request)
     found, clients = console.workspace.target()
     try:
-        workspace, delivery = _stack(request)
+        delivery = console.workspace.delivery()
     except StackNotFound:
         return page(request, "images.html", title="Images", missing=True, stack=found.target.stack)
-    bucket = workspace.bucket()
+    bucket = console.workspace.bucket()
     listed = images_op.browse(clients, bucket, prefix=prefix, after=after, page_size=PAGE_SIZE)
     groups = []
     for group in listed.groups:
@@ -105,7 +85,7 @@ def images_page(
     tried = None
     if try_spec.strip():
         key = try_key or (originals[0] if originals else "")
-        url, problem = public_path(delivery.base_url, try_spec.strip().strip("/"), key)
+        url, problem = images_op.resized_url(delivery, try_spec, key)
         tried = {"spec": try_spec.strip(), "key": key, "url": url, "problem": problem}
     return page(
         request,
@@ -125,8 +105,8 @@ def images_page(
         flash=_flash(request),
         invalidation=shown_invalidation(clients, delivery, invalidation),
         max_bytes=console.settings.max_upload_bytes,
-        accept=",".join(formats.content_types()),
-        accepted=formats.described(),
+        accept=",".join(images_op.accepted_types()),
+        accepted=images_op.accepted_described(),
     )
 
 
@@ -136,11 +116,9 @@ def api_images(request: Request, prefix: str = "", kind: str = "all", stale: boo
     _, clients = console.workspace.target()
     bucket = console.workspace.bucket()
     if stale:
-        return JSONResponse(
-            {"bucket": bucket, "stale": plain(images_op.stale(clients, bucket, prefix=prefix))}
-        )
-    found = [plain(i) for i in images_op.listing(clients, bucket, prefix=prefix, kind=kind)]
-    return JSONResponse({"bucket": bucket, "images": found})
+        return JSONResponse(jsonable.stale_listing(bucket, images_op.stale(clients, bucket, prefix=prefix)))
+    found = list(images_op.listing(clients, bucket, prefix=prefix, kind=kind))
+    return JSONResponse(jsonable.image_listing(bucket, found))
 
 
 @router.post("/images/upload", name="images_upload", openapi_extra=cli("images put"))
@@ -157,7 +135,7 @@ def upload(
     body = file.file.read(limit + 1)
     images_op.check_upload(name, body, limit)  # this console's limit, before the operation's own check
     _, clients = console.workspace.target()
-    _, delivery = _stack(request)
+    delivery = console.workspace.delivery()
     bucket = console.workspace.bucket()
     try:
         stored = images_op.put(
@@ -172,10 +150,7 @@ def upload(
     url = f"/images?uploaded={quote(stored.key, safe='')}"
     if stored.replaced:
         url += "&replaced=1" + removal_query(stored.removal)
-    data = {"key": stored.key, "size": stored.size, "bucket": bucket, "replaced": stored.replaced}
-    if stored.replaced:
-        data |= removal_json(stored.removal) | {"next": url}
-    return done(request, url, data)
+    return done(request, url, jsonable.uploaded(bucket, stored) | ({"next": url} if stored.replaced else {}))
 
 
 @router.get("/images/object", name="images_object", openapi_extra=cli("images get"))
@@ -224,14 +199,14 @@ def delete(request: Request, key: str = Form(...), no_invalidate: bool = Form(Fa
     _, clients = console.workspace.target()
     if not key.strip():
         raise ConfigError("no key given")
-    _, delivery = _stack(request)
+    delivery = console.workspace.delivery()
     removal = images_op.remove(
         clients, console.workspace.bucket(), key, delivery=delivery, invalidate=not no_invalidate
     )
     return done(
         request,
         f"/images?deleted={quote(key, safe='')}{removal_query(removal)}",
-        {"deleted": key, **removal_json(removal)},
+        jsonable.deleted(key, removal),
     )
 
 
@@ -243,7 +218,7 @@ def purge(
     _, clients = console.workspace.target()
     if bool(spec.strip()) == stale:
         raise ConfigError("give a size or stale (one of them)", hint="e.g. 300x200")
-    _, delivery = _stack(request)
+    delivery = console.workspace.delivery()
     bucket = console.workspace.bucket()
     invalidate = not no_invalidate
     if stale:
@@ -255,6 +230,5 @@ def purge(
     return done(
         request,
         url + removal_query(removal),
-        {"spec": spec.strip(), "stale": stale, "deleted": len(removal.deleted), "keys": removal.deleted}
-        | removal_json(removal),
+        jsonable.purged(spec.strip(), stale, removal),
     )

@@ -15,6 +15,7 @@ from console.features import cli
 from console.saved_events import check_body, check_name, default_event
 from console.web import done, page, wants_json
 from operations import invoke as invoke_op
+from operations import jsonable
 from operations import logs as logs_op
 
 router = APIRouter()
@@ -94,11 +95,9 @@ def _run(request: Request, payload: bytes, label: str, selected_name: str = "", 
     _, clients = console.workspace.target()
     function, group = console.workspace.function()
     result = invoke_op.invoke(clients, function, payload, log_group=group, sleep=console.settings.sleep)
+    if wants_json(request):  # as `resizer invoke -o json` prints it
+        return jsonable.invoke_result(result)
     view = result_view(result)
-    if wants_json(request):
-        return {k: v for k, v in view.items() if k != "http"} | {
-            "http": None if view["http"] is None else {k: v for k, v in view["http"].items() if k != "image"}
-        }
     return _invoke_page(
         request,
         result=view,

@@ -1,5 +1,6 @@
 """Logs (/logs): a live tail over Server-Sent Events with operations.logs.follow in a thread, the
-same --since and --filter semantics as `resizer logs`; the page groups lines by request."""
+same --since and --filter semantics as `resizer logs`; the page groups lines by request.
+/api/logs answers the lines of a time range as `resizer logs -o json` prints them."""
 
 import json
 import threading
@@ -7,17 +8,18 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from console import sse, state
 from console.errors import describe
 from console.features import cli
-from console.routes.overview import is_error
 from console.web import page
+from operations import jsonable
 from operations import logs as logs_op
 from operations.errors import OperationError, StackNotFound
 
 router = APIRouter()
+API_LIMIT = 10_000  # lines one /api/logs answer holds at most
 
 
 def shown(event: logs_op.LogEvent) -> str:
@@ -29,18 +31,15 @@ def shown(event: logs_op.LogEvent) -> str:
 
 
 def line(event: logs_op.LogEvent) -> dict[str, Any]:
-    data = event.json
+    """A line of the live tail as the page's script reads it."""
     marker = event.request_marker
-    request = (
-        marker[1] if marker else str((data or {}).get("request_id") or (data or {}).get("requestId") or "")
-    )
     return {
         "time": event.timestamp.isoformat(),
         "stream": event.stream,
         "message": shown(event),
         "marker": list(marker) if marker else None,
-        "request": request,
-        "level": str(data.get("level", "")).upper() if data else ("ERROR" if is_error(event) else ""),
+        "request": event.request_id,
+        "level": event.level,
         "id": event.event_id,
     }
 
@@ -83,8 +82,7 @@ def stream(request: Request, since: str = "10m", filter: str = "") -> StreamingR
                 start=start,
                 pattern=filter,
                 sleep=stop.wait,
-                stop=stop.is_set,
-                live=clients.endpoint_url is None,  # StartLiveTail on AWS, as `resizer logs -f`
+                stop=stop.is_set,  # follow tails live on AWS (StartLiveTail) and polls elsewhere
                 on_sampled=lambda sampled: emit("sampled", {"sampled": sampled}),
             ):
                 emit("line", line(event))
@@ -93,3 +91,15 @@ def stream(request: Request, since: str = "10m", filter: str = "") -> StreamingR
         emit("end", {})
 
     return sse.response(sse.from_thread(request, produce, name="console-logs"))
+
+
+@router.get("/api/logs", name="api_logs", openapi_extra=cli("logs"))
+def api_logs(request: Request, since: str = "10m", until: str = "", filter: str = "") -> JSONResponse:
+    """The lines in [since, until], oldest first (no log group yet: none), each as the CLI's JSON."""
+    console = state.of(request)
+    start = logs_op.parse_time(since)
+    end = logs_op.parse_time(until) if until else None
+    _, clients = console.workspace.target()
+    group = console.workspace.function()[1]
+    found = logs_op.events(clients, group, start=start, end=end, pattern=filter, limit=API_LIMIT)
+    return JSONResponse({"group": group, "events": [jsonable.log_event(e) for e in found]})

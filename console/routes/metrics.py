@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from console import charts, state
 from console.features import cli
-from console.routes.overview import jsonable
 from console.web import page
+from operations import jsonable
 from operations import logs as logs_op
 from operations import metrics as metrics_op
 from operations.errors import ConfigError, StackNotFound
@@ -103,16 +103,4 @@ def metrics_page(request: Request, window: str = "1h") -> HTMLResponse:
 
 @router.get("/api/metrics", name="api_metrics", openapi_extra=cli("metrics"))
 def api_metrics(request: Request, window: str = "1h") -> JSONResponse:
-    report = _report(request, window)
-    body = jsonable(
-        {
-            "function": report.function,
-            "start": report.start,
-            "end": report.end,
-            "period": report.period,
-            "series": [vars(s) for s in report.series],
-            "error_rate": report.error_rate,
-            "server_error_rate": report.server_error_rate,
-        }
-    )
-    return JSONResponse(body)
+    return JSONResponse(jsonable.metrics_report(_report(request, window)))

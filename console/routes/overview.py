@@ -4,7 +4,6 @@ CDN URL, the distribution and its recent invalidations, a form to invalidate pat
 stack is a call to deploy, not an error; a section that fails (no CloudWatch access...) says so
 in place."""
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,34 +11,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from console import charts, state
+from console.delivery import overview_card
 from console.errors import describe
 from console.features import cli
-from console.routes.cdn import overview_card
 from console.web import page
-from console.workspace import secret_parameters
 from operations import alarms as alarms_op
+from operations import jsonable
 from operations import logs as logs_op
 from operations import metrics as metrics_op
 from operations import status as status_op
 from operations.errors import OperationError, StackNotFound
 
 router = APIRouter()
-ERROR_PATTERN = '?ERROR ?"Task timed out"'
 LINKS = ("CdnUrl", "WebsiteUrl", "ApiUrl")  # outputs shown as links
-
-
-def is_error(event: logs_op.LogEvent) -> bool:
-    """Whether a log line reports an error (the filter pattern may be loose: this is the check)."""
-    data = event.json
-    if data is not None:
-        return str(data.get("level", "")).upper() in ("ERROR", "CRITICAL", "FATAL")
-    text = event.message
-    return (
-        "[ERROR]" in text
-        or "Task timed out" in text
-        or text.startswith("Traceback")
-        or " ERROR " in f" {text} "
-    )
 
 
 def _health(clients: Any, function: str, now: datetime) -> dict[str, Any]:
@@ -65,8 +49,7 @@ def _health(clients: Any, function: str, now: datetime) -> dict[str, Any]:
 
 
 def _recent_errors(clients: Any, group: str, now: datetime) -> list[logs_op.LogEvent]:
-    found = logs_op.events(clients, group, start=now - timedelta(hours=1), pattern=ERROR_PATTERN, limit=500)
-    return [e for e in found if is_error(e)][-20:]
+    return logs_op.errors(clients, group, start=now - timedelta(hours=1))[-20:]
 
 
 def _section(work: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -117,17 +100,4 @@ def overview(request: Request, invalidation: str = "") -> HTMLResponse:
 def api_status(request: Request) -> JSONResponse:
     found, clients = state.of(request).workspace.target()
     result = status_op.status(clients, found.target.stack)
-    body = dataclasses.asdict(result)
-    hidden = secret_parameters()
-    body["parameters"] = {k: v for k, v in body["parameters"].items() if k not in hidden}
-    return JSONResponse(jsonable(body))
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+    return JSONResponse(jsonable.stack_status(result, status_op.secret_parameters()))

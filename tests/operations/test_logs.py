@@ -383,6 +383,8 @@ class FakeLogs:
 
 
 class FakeClients:
+    endpoint_url = "http://127.0.0.1:9"  # not AWS: follow polls, as on the local cloud
+
     def __init__(self, fake: FakeLogs) -> None:
         self.fake = fake
 
