@@ -555,3 +555,12 @@ def test_a_file_that_is_no_image_is_a_415_that_names_the_formats_and_nothing_int
     assert refused.value.status == 415
     assert "JPEG, PNG, WebP" in refused.value.message
     assert "0x" not in refused.value.message and "BytesIO" not in refused.value.message
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "LA", "L"])
+def test_png_output_is_lossless_with_run_length_compression(mode):
+    im = _photo_like(120, 90).convert(mode)
+    if mode in ("RGBA", "LA"):
+        im.putalpha(Image.linear_gradient("L").resize(im.size))
+    out = decode(imaging.encode(im.copy(), "png", None))
+    assert out.mode == mode and out.tobytes() == im.tobytes()
