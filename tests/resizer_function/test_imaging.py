@@ -359,6 +359,18 @@ def test_a_three_eighths_decode_gives_the_same_picture_as_a_full_decode(monkeypa
     assert _psnr(out, reference.resize((400, 300), Image.Resampling.LANCZOS)) > 35
 
 
+@pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
+@pytest.mark.parametrize("subsampling", [0, 2])  # 4:4:4 and 4:2:0
+def test_three_eighths_decodes_every_jpeg_colour_space(monkeypatch, mode, subsampling):
+    display = _photo_like(1600, 1200).convert(mode)
+    src = encoded(display, "JPEG", quality=95, subsampling=subsampling)
+    sizes = _decoded_sizes(monkeypatch)
+    out = decode(render(src, 400).body)
+    reference = decode(src).convert("RGB").resize((400, 300), Image.Resampling.LANCZOS)
+    assert sizes[0] == (600, 450) and out.size == (400, 300)
+    assert _psnr(out.convert("RGB"), reference) > 35
+
+
 def test_three_eighths_falls_back_to_the_half_draft_when_pillows_tile_is_not_the_known_one(monkeypatch):
     opened = JpegImagePlugin.JpegImageFile._open
 
