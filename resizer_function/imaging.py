@@ -30,6 +30,10 @@ from resizer_function.request import DEFAULT_QUALITY, ResizeRequest
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 WEB_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif", "GIF": "png"}
 ALPHA_FORMATS = {"png", "webp", "avif"}
+# Frames libjpeg scales while decoding: DCT, sequential or progressive, Huffman or arithmetic. Not
+# lossless (0xC3, 0xCB), whose decoder ignores scale_denom (its rows would outgrow the buffer
+# Pillow sized for the draft), nor hierarchical ones, which libjpeg does not decode at all.
+DCT_FRAMES = frozenset({0xC0, 0xC1, 0xC2, 0xC9, 0xCA})
 KERNEL_STEP = 1.2  # the least LANCZOS step a JPEG decoded at 3/8 or 1/2 (not sharp's rule) leaves
 # How Image.transpose() turns stored pixels into display pixels, by EXIF orientation.
 TRANSPOSE = {
@@ -196,7 +200,7 @@ def _to_stored(box, orientation: int, width: int, height: int):
 def _decode(im: Image.Image, data: bytes, box, size: tuple[int, int]):
     """Decode pixels at the smallest useful scale, as sharp does, and map the box along: a JPEG
     at the DCT scale of jpeg_eighths (1/8 to 1/2), a still WebP to 1.5-2x the output's scale."""
-    if isinstance(im, JpegImagePlugin.JpegImageFile):  # MPO (camera JPEGs) included
+    if isinstance(im, JpegImagePlugin.JpegImageFile) and jpeg_frame(data) in DCT_FRAMES:  # MPO too
         eighths = jpeg_eighths(box, size, three_eighths=turbo_scaling())
         if eighths == 3 and not _draft_three_eighths(im):
             eighths = 4  # Pillow's tile is not the one this was written for: its own draft at 1/2
@@ -243,6 +247,22 @@ def jpeg_eighths(box, size: tuple[int, int], three_eighths: bool = True) -> int:
         if smaller < eighths and shrink * smaller / 8 >= KERNEL_STEP:
             return smaller
     return eighths
+
+
+def jpeg_frame(data: bytes) -> int | None:
+    """The first frame's SOFn marker (0xC0 to 0xCF), walking the segments from SOI; None if none."""
+    i = 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD8:  # TEM, RSTn, SOI: no length
+            i += 2
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # not DHT, JPG, DAC
+            return marker
+        else:
+            i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+    return None
 
 
 @functools.cache

@@ -576,3 +576,24 @@ def test_png_output_is_lossless_with_run_length_compression(mode):
         im.putalpha(Image.linear_gradient("L").resize(im.size))
     out = decode(imaging.encode(im.copy(), "png", None))
     assert out.mode == mode and out.tobytes() == im.tobytes()
+
+
+def test_jpeg_frame_finds_the_sof_marker_past_app_segments():
+    baseline = oriented_jpeg(marked(64, 48), 6)  # an EXIF APP1 segment before the frame
+    progressive = encoded(marked(64, 48), "JPEG", progressive=True)
+    assert imaging.jpeg_frame(baseline) == 0xC0 and imaging.jpeg_frame(progressive) == 0xC2
+    assert imaging.jpeg_frame(b"\xff\xd8\xff") is None and imaging.jpeg_frame(b"") is None
+
+
+def test_a_lossless_jpeg_frame_is_never_decoded_at_a_reduced_scale(monkeypatch):
+    """libjpeg's lossless mode ignores the scale: a draft would get rows wider than its buffer."""
+    src = bytearray(encoded(marked(1600, 1200), "JPEG"))
+    sof = src.index(b"\xff\xc0")
+    src[sof + 1] = 0xC3  # now a lossless frame header (its data is not, so the decode may fail)
+    assert imaging.jpeg_frame(bytes(src)) == 0xC3
+    sizes = _decoded_sizes(monkeypatch)
+    try:
+        render(bytes(src), 150)
+    except RequestRefused as refused:
+        assert refused.status == 415
+    assert sizes[0] == (1600, 1200), "no draft for a lossless frame"
