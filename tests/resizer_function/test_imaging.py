@@ -9,7 +9,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageCms, ImageFile, ImageStat, JpegImagePlugin
 
-from resizer_function import imaging, resample, webp_scaled
+from resizer_function import imaging, jpeg_scaled, resample, webp_scaled
 from resizer_function.errors import RequestRefused
 from resizer_function.request import FITS, ResizeRequest
 from tests.resizer_function.images import BLUE, RED, close, decode, encoded, marked, oriented_jpeg
@@ -385,28 +385,28 @@ def test_three_eighths_falls_back_to_the_half_draft_when_pillows_tile_is_not_the
 
 
 def test_three_eighths_is_only_asked_of_libjpeg_turbo(monkeypatch):
-    monkeypatch.setattr(imaging, "turbo_scaling", lambda: False)
+    monkeypatch.setattr(jpeg_scaled, "turbo_scaling", lambda: False)
     sizes = _decoded_sizes(monkeypatch)
     out = decode(render(encoded(_photo_like(3200, 2400), "JPEG"), 800).body)
     assert sizes[0] == (1600, 1200) and out.size == (800, 600)
-    assert imaging.jpeg_eighths((0, 0, 3200, 2400), (800, 600), three_eighths=False) == 4
+    assert jpeg_scaled.eighths((0, 0, 3200, 2400), (800, 600), three_eighths=False) == 4
 
 
 def test_turbo_scaling_reads_pillows_libjpeg_turbo_version(monkeypatch):
     from PIL import features
 
-    imaging.turbo_scaling.cache_clear()
+    jpeg_scaled.turbo_scaling.cache_clear()
     try:
         monkeypatch.setattr(features, "check_feature", lambda name: name == "libjpeg_turbo")
         for version, expected in (("3.1.2", True), ("1.2.0", True), ("1.1.90", False), (None, False)):
             monkeypatch.setattr(features, "version_feature", lambda name, v=version: v)
-            imaging.turbo_scaling.cache_clear()
-            assert imaging.turbo_scaling() is expected, version
+            jpeg_scaled.turbo_scaling.cache_clear()
+            assert jpeg_scaled.turbo_scaling() is expected, version
         monkeypatch.setattr(features, "check_feature", lambda name: False)
-        imaging.turbo_scaling.cache_clear()
-        assert imaging.turbo_scaling() is False
+        jpeg_scaled.turbo_scaling.cache_clear()
+        assert jpeg_scaled.turbo_scaling() is False
     finally:
-        imaging.turbo_scaling.cache_clear()
+        jpeg_scaled.turbo_scaling.cache_clear()
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -581,8 +581,8 @@ def test_png_output_is_lossless_with_run_length_compression(mode):
 def test_jpeg_frame_finds_the_sof_marker_past_app_segments():
     baseline = oriented_jpeg(marked(64, 48), 6)  # an EXIF APP1 segment before the frame
     progressive = encoded(marked(64, 48), "JPEG", progressive=True)
-    assert imaging.jpeg_frame(baseline) == 0xC0 and imaging.jpeg_frame(progressive) == 0xC2
-    assert imaging.jpeg_frame(b"\xff\xd8\xff") is None and imaging.jpeg_frame(b"") is None
+    assert jpeg_scaled.frame(baseline) == 0xC0 and jpeg_scaled.frame(progressive) == 0xC2
+    assert jpeg_scaled.frame(b"\xff\xd8\xff") is None and jpeg_scaled.frame(b"") is None
 
 
 def test_a_lossless_jpeg_frame_is_never_decoded_at_a_reduced_scale(monkeypatch):
@@ -590,7 +590,7 @@ def test_a_lossless_jpeg_frame_is_never_decoded_at_a_reduced_scale(monkeypatch):
     src = bytearray(encoded(marked(1600, 1200), "JPEG"))
     sof = src.index(b"\xff\xc0")
     src[sof + 1] = 0xC3  # now a lossless frame header (its data is not, so the decode may fail)
-    assert imaging.jpeg_frame(bytes(src)) == 0xC3
+    assert jpeg_scaled.frame(bytes(src)) == 0xC3
     sizes = _decoded_sizes(monkeypatch)
     try:
         render(bytes(src), 150)
