@@ -13,6 +13,7 @@ it. Quality: luma PSNR of each side's output against a full-decode LANCZOS refer
 A second table runs both on two cores: ours with its strip resize, sharp at its defaults.
 
     python -m benchmarks.vs_sharp [--rounds 3] [--runs 9] [--only 24mp] [--cores 1|2|both] [--json f]
+                                  [--floor]
 
 Exits 1 when a goal of the one-core table is missed: geomean of ours/sharp <= 1.0, no case over
 1.15, every case's PSNR within 0.5 dB of sharp's.
@@ -162,6 +163,18 @@ def serve() -> None:
         data, request = cases[i]
         return imaging.render(data, request, max_pixels=50_000_000, max_dimension=4096).body
 
+    def decode_only(i: int) -> bytes:
+        """render() up to its decode (the draft scale included), and no further: the floor."""
+        data, request = cases[i]
+        im = imaging.open_image(data, 50_000_000)
+        orientation = imaging._orientation(im)
+        swap = orientation >= 5
+        width, height = im.size[::-1] if swap else im.size
+        geometry = imaging.fit(width, height, request, 4096)
+        box = imaging._to_stored(geometry.box, orientation, width, height)
+        imaging._decode(im, data, box, geometry.size[::-1] if swap else geometry.size)
+        return b""
+
     for line in sys.stdin:
         message = json.loads(line)
         try:
@@ -175,11 +188,12 @@ def serve() -> None:
                 ]
                 answer: dict = {"threads": resample.threads()}
             else:
-                out = once(message["case"]) if message.get("warmup") else b""
+                run = decode_only if message.get("floor") else once
+                out = run(message["case"]) if message.get("warmup") else b""
                 ms, cpu_ms = [], []
                 for _ in range(message["runs"]):
                     started, cpu = time.perf_counter(), time.process_time()
-                    out = once(message["case"])
+                    out = run(message["case"])
                     cpu_ms.append((time.process_time() - cpu) * 1000)
                     ms.append((time.perf_counter() - started) * 1000)
                 if message.get("out"):
@@ -218,7 +232,14 @@ def psnr(reference_luma: Image.Image, output: bytes) -> float:
 
 
 def measure(
-    cases: list[Case], images: Path, cpus: str, single: bool, rounds: int, runs: int, clock_key: str
+    cases: list[Case],
+    images: Path,
+    cpus: str,
+    single: bool,
+    rounds: int,
+    runs: int,
+    clock_key: str,
+    floor: bool = False,
 ) -> list[dict]:
     specs = [c.spec(images) for c in cases]
     ours, theirs, versions = start_workers(cpus, specs, single)
@@ -253,6 +274,9 @@ def measure(
                         for clock in clocks:
                             samples[i, side, clock] += answer[clock]
                         this_round[side] += answer[clock_key]
+                    if floor:  # ours, decode only, in the same turn
+                        answer = ours.ask(op="run", case=i, runs=1, warmup=r == 0 and run == 0, floor=True)
+                        samples.setdefault((i, "floor", clock_key), []).extend(answer[clock_key])
                 round_ratios[i].append(
                     statistics.median(this_round["ours"]) / statistics.median(this_round["sharp"])
                 )
@@ -285,6 +309,10 @@ def measure(
                     "sharp_size": "x".join(map(str, Image.open(io.BytesIO(sharp_out)).size)),
                 }
             )
+            if floor:
+                decode = statistics.median(samples[i, "floor", clock_key])
+                rows[-1]["decode_ms"] = round(decode, 1)
+                rows[-1]["decode_ratio"] = round(decode / median["sharp", clock_key], 2)
     return rows
 
 
@@ -304,6 +332,12 @@ def report(title: str, rows: list[dict]) -> dict:
             f"| {row['case']} | {row['ours_ms']} | {row['sharp_ms']} | **{row['ratio']:.2f}** | {rounds} "
             f"| {row['wall_ratio']} / {row['cpu_ratio']} | {row['ours_psnr']} / {row['sharp_psnr']} "
             f"| {row['ours_bytes']} / {row['sharp_bytes']}{sizes} |"
+        )
+    if "decode_ms" in rows[0]:
+        print(
+            "\nours decode only (open, draft scale, load; in the same turns), against sharp's whole "
+            "pipeline: "
+            + "; ".join(f"{r['case']} {r['decode_ms']} ms = {r['decode_ratio']:.2f}x" for r in rows)
         )
     ratios = [row["ratio"] for row in rows]
     summary = {"geomean": round(math.exp(statistics.fmean(map(math.log, ratios))), 3), "worst": max(ratios)}
@@ -336,6 +370,11 @@ def main() -> int:
         "--clock", choices=("cpu_ms", "ms"), default="cpu_ms", help="one-core table: process CPU or wall time"
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="one-core table: also time our decode alone (what no resize saves)",
+    )
     args = parser.parse_args()
     if args.worker:
         serve()
@@ -348,7 +387,7 @@ def main() -> int:
     results, failures = {}, []
     if args.cores in ("1", "both"):
         cpu = args.cpu or str(available[-1])
-        rows = measure(cases, args.images, cpu, True, args.rounds, args.runs, args.clock)
+        rows = measure(cases, args.images, cpu, True, args.rounds, args.runs, args.clock, args.floor)
         summary = report("One core each (sharp concurrency 1)", rows)
         results["one_core"] = {"rows": rows, **summary}
         failures = verdicts(rows, summary)

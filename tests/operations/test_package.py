@@ -74,7 +74,16 @@ def test_the_zip_holds_the_function_and_its_dependencies_only(local: tuple[Artif
     names = _names(artifact)
     assert names == sorted(names)
     assert len(names) == artifact.files
-    for module in ("__init__", "handler", "imaging", "request", "settings", "signing", "errors"):
+    for module in (
+        "__init__",
+        "handler",
+        "imaging",
+        "jpeg_scaled",
+        "request",
+        "settings",
+        "signing",
+        "errors",
+    ):
         assert f"resizer_function/{module}.py" in names
     assert "resizer_function/requirements.txt" not in names
     assert "PIL/Image.py" in names

@@ -1,14 +1,15 @@
 """The Pillow pipeline on generated images: geometry, orientation, modes, formats, bad input."""
 
 import io
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageChops, ImageCms, ImageFile, ImageStat, JpegImagePlugin
 
-from resizer_function import imaging, resample, webp_scaled
+from resizer_function import imaging, jpeg_scaled, resample, webp_scaled
 from resizer_function.errors import RequestRefused
 from resizer_function.request import FITS, ResizeRequest
 from tests.resizer_function.images import BLUE, RED, close, decode, encoded, marked, oriented_jpeg
@@ -308,23 +309,104 @@ def test_camera_jpegs_opened_as_mpo_are_still_decoded_at_reduced_scale(monkeypat
     assert decode(out.body).size == (150, 113) and sizes[0] == (400, 300)
 
 
+def _decoded_sizes(monkeypatch) -> list[tuple[int, int]]:
+    sizes: list[tuple[int, int]] = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: (sizes.append(im.size), load(im))[1])
+    return sizes
+
+
 @pytest.mark.parametrize(
     "width, decoded",
     [
-        (150, (400, 300)),  # shrink 21.3: 1/8
-        (600, (800, 600)),  # shrink 5.3: 1/4
-        (800, (1600, 1200)),  # shrink exactly 4: halved to 1/2, so a kernel step follows
-        (1000, (1600, 1200)),  # shrink 3.2: 1/2
-        (1600, (3200, 2400)),  # shrink exactly 2: halved to 1/1
+        (150, (400, 300)),  # shrink 21.3: 1/8 (sharp's rule)
+        (600, (800, 600)),  # shrink 5.3: 1/4 (sharp's rule)
+        (800, (1200, 900)),  # shrink exactly 4: sharp halves to 1/2; 3/8 leaves a 1.5x step
+        (1000, (1200, 900)),  # shrink 3.2: 3/8 leaves exactly the 1.2x KERNEL_STEP
+        (1100, (1600, 1200)),  # shrink 2.9: sharp decodes 1/1; 3/8 would leave 1.09x, 1/2 1.45x
+        (1300, (1600, 1200)),  # shrink 2.46: 1/2 leaves 1.23x
+        (1400, (3200, 2400)),  # shrink 2.29: 1/2 would leave 1.14x: the full decode
+        (1600, (3200, 2400)),  # shrink exactly 2: 1/1
     ],
 )
-def test_jpeg_shrink_on_load_follows_sharps_rule(monkeypatch, width, decoded):
+def test_jpeg_shrink_on_load_is_sharps_rule_with_three_eighths(monkeypatch, width, decoded):
     src = encoded(marked(3200, 2400), "JPEG")
-    sizes = []
-    load = ImageFile.ImageFile.load
-    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: (sizes.append(im.size), load(im))[1])
+    sizes = _decoded_sizes(monkeypatch)
     out = decode(render(src, width).body)
     assert sizes[0] == decoded and out.size == (width, int(width * 3 / 4 + 0.5))
+
+
+def _photo_like(width: int, height: int) -> Image.Image:
+    """Smooth gradients and edges: enough detail that a wrong scale or offset shows in the PSNR."""
+    im = Image.radial_gradient("L").resize((width, height)).convert("RGB")
+    im.paste(marked(width // 2, height // 2), (width // 4, height // 4))
+    return im
+
+
+def _psnr(a: Image.Image, b: Image.Image) -> float:
+    mse = ImageStat.Stat(ImageChops.difference(a.convert("L"), b.convert("L"))).rms[0] ** 2
+    return 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_three_eighths_decode_gives_the_same_picture_as_a_full_decode(monkeypatch, orientation):
+    display = _photo_like(1600, 1200)
+    src = oriented_jpeg(display, orientation)
+    sizes = _decoded_sizes(monkeypatch)
+    out = decode(render(src, 400, 300, fit="cover").body)
+    assert sizes[0] == ((600, 450) if orientation == 1 else (450, 600)), "3/8 of 1600x1200"
+    reference = decode(src).transpose(Image.Transpose.ROTATE_270) if orientation == 6 else decode(src)
+    assert _psnr(out, reference.resize((400, 300), Image.Resampling.LANCZOS)) > 35
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
+@pytest.mark.parametrize("subsampling", [0, 2])  # 4:4:4 and 4:2:0
+def test_three_eighths_decodes_every_jpeg_colour_space(monkeypatch, mode, subsampling):
+    display = _photo_like(1600, 1200).convert(mode)
+    src = encoded(display, "JPEG", quality=95, subsampling=subsampling)
+    sizes = _decoded_sizes(monkeypatch)
+    out = decode(render(src, 400).body)
+    reference = decode(src).convert("RGB").resize((400, 300), Image.Resampling.LANCZOS)
+    assert sizes[0] == (600, 450) and out.size == (400, 300)
+    assert _psnr(out.convert("RGB"), reference) > 35
+
+
+def test_three_eighths_falls_back_to_the_half_draft_when_pillows_tile_is_not_the_known_one(monkeypatch):
+    opened = JpegImagePlugin.JpegImageFile._open
+
+    def plain_tuple_tile(im):
+        opened(im)
+        im.tile = [tuple(im.tile[0])]  # what an older or newer Pillow might hold
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "_open", plain_tuple_tile)
+    sizes = _decoded_sizes(monkeypatch)
+    out = decode(render(encoded(_photo_like(3200, 2400), "JPEG"), 800).body)
+    assert sizes[0] == (1600, 1200) and out.size == (800, 600)
+
+
+def test_three_eighths_is_only_asked_of_libjpeg_turbo(monkeypatch):
+    monkeypatch.setattr(jpeg_scaled, "turbo_scaling", lambda: False)
+    sizes = _decoded_sizes(monkeypatch)
+    out = decode(render(encoded(_photo_like(3200, 2400), "JPEG"), 800).body)
+    assert sizes[0] == (1600, 1200) and out.size == (800, 600)
+    assert jpeg_scaled.eighths((0, 0, 3200, 2400), (800, 600), three_eighths=False) == 4
+
+
+def test_turbo_scaling_reads_pillows_libjpeg_turbo_version(monkeypatch):
+    from PIL import features
+
+    jpeg_scaled.turbo_scaling.cache_clear()
+    try:
+        monkeypatch.setattr(features, "check_feature", lambda name: name == "libjpeg_turbo")
+        for version, expected in (("3.1.2", True), ("1.2.0", True), ("1.1.90", False), (None, False)):
+            monkeypatch.setattr(features, "version_feature", lambda name, v=version: v)
+            jpeg_scaled.turbo_scaling.cache_clear()
+            assert jpeg_scaled.turbo_scaling() is expected, version
+        monkeypatch.setattr(features, "check_feature", lambda name: False)
+        jpeg_scaled.turbo_scaling.cache_clear()
+        assert jpeg_scaled.turbo_scaling() is False
+    finally:
+        jpeg_scaled.turbo_scaling.cache_clear()
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -485,3 +567,33 @@ def test_a_file_that_is_no_image_is_a_415_that_names_the_formats_and_nothing_int
     assert refused.value.status == 415
     assert "JPEG, PNG, WebP" in refused.value.message
     assert "0x" not in refused.value.message and "BytesIO" not in refused.value.message
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "LA", "L"])
+def test_png_output_is_lossless_with_run_length_compression(mode):
+    im = _photo_like(120, 90).convert(mode)
+    if mode in ("RGBA", "LA"):
+        im.putalpha(Image.linear_gradient("L").resize(im.size))
+    out = decode(imaging.encode(im.copy(), "png", None))
+    assert out.mode == mode and out.tobytes() == im.tobytes()
+
+
+def test_jpeg_frame_finds_the_sof_marker_past_app_segments():
+    baseline = oriented_jpeg(marked(64, 48), 6)  # an EXIF APP1 segment before the frame
+    progressive = encoded(marked(64, 48), "JPEG", progressive=True)
+    assert jpeg_scaled.frame(baseline) == 0xC0 and jpeg_scaled.frame(progressive) == 0xC2
+    assert jpeg_scaled.frame(b"\xff\xd8\xff") is None and jpeg_scaled.frame(b"") is None
+
+
+def test_a_lossless_jpeg_frame_is_never_decoded_at_a_reduced_scale(monkeypatch):
+    """libjpeg's lossless mode ignores the scale: a draft would get rows wider than its buffer."""
+    src = bytearray(encoded(marked(1600, 1200), "JPEG"))
+    sof = src.index(b"\xff\xc0")
+    src[sof + 1] = 0xC3  # now a lossless frame header (its data is not, so the decode may fail)
+    assert jpeg_scaled.frame(bytes(src)) == 0xC3
+    sizes = _decoded_sizes(monkeypatch)
+    try:
+        render(bytes(src), 150)
+    except RequestRefused as refused:
+        assert refused.status == 415
+    assert sizes[0] == (1600, 1200), "no draft for a lossless frame"
