@@ -48,7 +48,7 @@ from moto.s3.exceptions import BucketNotEmpty, MissingBucket
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from localcloud import cloudformation
+from localcloud import cloudformation, s3_events
 
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -158,6 +158,7 @@ def _apply_bucket_properties(backend: Any, name: str, props: dict[str, Any]) -> 
     status = (props.get("VersioningConfiguration") or {}).get("Status")
     if status:
         backend.put_bucket_versioning(name, status)
+    s3_events.apply_bucket_properties(backend, name, props)  # NotificationConfiguration, LifecycleConfiguration
 
 
 class BucketModel(_Defaults, CloudFormationModel):
