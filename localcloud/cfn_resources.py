@@ -158,7 +158,7 @@ def _apply_bucket_properties(backend: Any, name: str, props: dict[str, Any]) -> 
     status = (props.get("VersioningConfiguration") or {}).get("Status")
     if status:
         backend.put_bucket_versioning(name, status)
-    s3_events.apply_bucket_properties(backend, name, props)  # NotificationConfiguration, LifecycleConfiguration
+    s3_events.apply_bucket_properties(backend, name, props)  # EventBridge notifications, lifecycle
 
 
 class BucketModel(_Defaults, CloudFormationModel):

@@ -109,7 +109,7 @@ def event_of(account_id: str, bucket: Any, event_name: str, key: Any) -> dict[st
 def _send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
     try:
         event = event_of(account_id, bucket, event_name, key)
-    except Exception:  # noqa: BLE001 - S3's request never fails because of its notification
+    except Exception:
         log.exception("could not build the EventBridge event of %s", event_name)
         return
     threading.Thread(target=deliver, args=(account_id, event), daemon=True).start()
@@ -124,7 +124,7 @@ def deliver(account_id: str, event: dict[str, Any]) -> int:
     try:
         bus = events_backends[account_id][event["region"]].event_buses.get("default")
         rules = list(bus.rules.values()) if bus is not None else []
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("EventBridge is not available for %s", event["region"])
         return 0
     for rule in rules:
@@ -139,7 +139,7 @@ def deliver(account_id: str, event: dict[str, Any]) -> int:
                     others.append(target)
             if others:
                 _to_moto_targets(rule, others, event)
-        except Exception:  # noqa: BLE001 - one rule's failure is its FailedInvocations, not S3's
+        except Exception:
             log.exception("EventBridge rule %s could not deliver an S3 event", getattr(rule, "name", "?"))
     return queued
 
@@ -150,7 +150,9 @@ def _to_lambda(account_id: str, rule: Any, target: dict[str, Any], event: dict[s
     arn = target["Arn"]
     fn = get_backend(arn.split(":")[4] or account_id, arn.split(":")[3]).get_function(arn)
     if not permits(fn, rule.arn):
-        log.warning("rule %s may not invoke %s (no lambda:InvokeFunction for events.amazonaws.com)", rule.arn, arn)
+        log.warning(
+            "rule %s may not invoke %s (no lambda:InvokeFunction for events.amazonaws.com)", rule.arn, arn
+        )
         return 0
     payload = event
     if target.get("Input"):

@@ -53,7 +53,11 @@ def s3_client():
 
 def handler(event: dict, context) -> dict:
     started = time.perf_counter()
-    record: dict = {"level": "INFO", "message": "cleanup", "request_id": getattr(context, "aws_request_id", None)}
+    record: dict = {
+        "level": "INFO",
+        "message": "cleanup",
+        "request_id": getattr(context, "aws_request_id", None),
+    }
     try:
         detail = event.get("detail") if isinstance(event, dict) else None
         detail = detail if isinstance(detail, dict) else {}
@@ -114,7 +118,8 @@ def stored_specs(s3, bucket: str) -> list[str]:
             kwargs["StartAfter"] = start
         page = s3.list_objects_v2(**kwargs)
         names = sorted(
-            [c["Prefix"] for c in page.get("CommonPrefixes", [])] + [o["Key"] for o in page.get("Contents", [])]
+            [c["Prefix"] for c in page.get("CommonPrefixes", [])]
+            + [o["Key"] for o in page.get("Contents", [])]
         )
         for name in names:
             if name <= start:
@@ -159,7 +164,9 @@ def reconcile(s3, bucket: str, key: str, specs: list[str]) -> list[str]:
         failed = {e.get("Key") for e in errors}
         deleted += [o["Key"] for o in batch if o["Key"] not in failed]
         if errors:
-            said = "; ".join(f"{e.get('Key')}: {e.get('Code')} {e.get('Message', '')}".strip() for e in errors[:5])
+            said = "; ".join(
+                f"{e.get('Key')}: {e.get('Code')} {e.get('Message', '')}".strip() for e in errors[:5]
+            )
             raise CleanupFailed(f"S3 did not delete {len(errors)} derived object(s): {said}")
     return deleted
 
@@ -206,7 +213,7 @@ def invalidate(distribution: str, keys: list[str]) -> str:
         if answer.status_code in (200, 201):
             found = re.search(r"<Id>([^<]+)</Id>", text)
             return found.group(1) if found else ""
-        if answer.status_code < 500 and "Throttl" not in text or attempt == 2:
+        if (answer.status_code < 500 and "Throttl" not in text) or attempt == 2:
             code = re.search(r"<Code>([^<]+)</Code>", text)
             raise RuntimeError(
                 f"CreateInvalidation answered {answer.status_code} {code.group(1) if code else text[:200]}"

@@ -44,7 +44,11 @@ def s3(monkeypatch):
 
 
 def render(path: str) -> int:
-    event = {"rawPath": path, "version": "2.0", "requestContext": {"http": {"method": "GET"}, "stage": "$default"}}
+    event = {
+        "rawPath": path,
+        "version": "2.0",
+        "requestContext": {"http": {"method": "GET"}, "stage": "$default"},
+    }
     return resize_module.handler(event, Context())["statusCode"]
 
 
@@ -145,7 +149,11 @@ class NoCalls:
 
 @pytest.mark.parametrize(
     ("detail_type", "key"),
-    [("Object Created", "200x/cat.jpg"), ("Object Deleted", "100x100,webp/a/cat.jpg"), ("Object Created", "x50/a")],
+    [
+        ("Object Created", "200x/cat.jpg"),
+        ("Object Deleted", "100x100,webp/a/cat.jpg"),
+        ("Object Created", "x50/a"),
+    ],
 )
 def test_events_for_derived_objects_are_ignored_without_a_call(s3, monkeypatch, detail_type, key):
     monkeypatch.setattr(cleanup, "s3_client", lambda: NoCalls())
@@ -183,7 +191,14 @@ def test_the_sizes_are_found_without_walking_the_originals(s3):
     for i in range(1200):
         s3.put_object(Bucket=BUCKET, Key=f"2024-01-{i:04d}.jpg", Body=b"x")
         s3.put_object(Bucket=BUCKET, Key=f"img-{i:04d}.jpg", Body=b"x")
-    for key in ("photos/a.jpg", "300x200", "300x200/a.jpg", "x600,webp/b/c.jpg", "x/notasize.jpg", "300/a.jpg"):
+    for key in (
+        "photos/a.jpg",
+        "300x200",
+        "300x200/a.jpg",
+        "x600,webp/b/c.jpg",
+        "x/notasize.jpg",
+        "300/a.jpg",
+    ):
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
     counting = Counting(s3)
     assert cleanup.stored_specs(counting, BUCKET) == ["300x200", "x600,webp"]
@@ -199,7 +214,9 @@ class FailingDeletes:
 
     def delete_objects(self, **kwargs):
         objects = kwargs["Delete"]["Objects"]
-        return {"Errors": [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"} for o in objects]}
+        return {
+            "Errors": [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"} for o in objects]
+        }
 
 
 def test_keys_s3_did_not_delete_fail_the_invocation_so_lambda_retries(s3, monkeypatch):
@@ -207,14 +224,16 @@ def test_keys_s3_did_not_delete_fail_the_invocation_so_lambda_retries(s3, monkey
     assert render("/200x/cat.jpg") == 200
     s3.delete_object(Bucket=BUCKET, Key="cat.jpg")
     monkeypatch.setattr(cleanup, "s3_client", lambda: FailingDeletes(s3))
-    with pytest.raises(cleanup.CleanupFailed, match="200x/cat.jpg: AccessDenied"):
+    with pytest.raises(cleanup.CleanupFailed, match=r"200x/cat\.jpg: AccessDenied"):
         cleanup.handler(event("Object Deleted", "cat.jpg"), Context())
 
 
 def test_cdn_paths_of_what_was_deleted_and_of_the_original_are_invalidated(s3, monkeypatch):
     calls = []
     monkeypatch.setenv("DISTRIBUTION_ID", "E2EXAMPLE")
-    monkeypatch.setattr(cleanup, "invalidate", lambda distribution, keys: calls.append((distribution, keys)) or "I1")
+    monkeypatch.setattr(
+        cleanup, "invalidate", lambda distribution, keys: calls.append((distribution, keys)) or "I1"
+    )
     s3.put_object(Bucket=BUCKET, Key="new.jpg", Body=picture("red"))
     assert cleanup.handler(event("Object Created", "new.jpg"), Context())["deleted"] == []
     assert calls == [], "a new original with no size costs no invalidation"
@@ -228,7 +247,7 @@ def test_cdn_paths_of_what_was_deleted_and_of_the_original_are_invalidated(s3, m
 class Recorder(http.server.BaseHTTPRequestHandler):
     seen: list = []
 
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Recorder.seen.append((self.path, dict(self.headers), body.decode()))
         reply = b"<Invalidation><Id>I2J3EXAMPLE</Id><Status>InProgress</Status></Invalidation>"
