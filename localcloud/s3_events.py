@@ -33,6 +33,7 @@ from localcloud import moto_lambda, patching
 _patches = patching.Patches("s3_events")
 log = logging.getLogger("localcloud")
 _sequence = itertools.count()
+S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 REASONS = {
     "s3:ObjectCreated:Put": "PutObject",
     "s3:ObjectCreated:Post": "POST Object",
@@ -52,6 +53,7 @@ def install() -> None:
             from moto.awslambda.models import LambdaFunction
             from moto.awslambda.policy import Policy
             from moto.events.models import Rule
+            from moto.s3.models import NotificationConfiguration
 
             for cls, attribute in (
                 (LambdaFunction, "policy"),
@@ -59,16 +61,40 @@ def install() -> None:
                 (Rule, "state"),
                 (Rule, "targets"),
                 (Rule, "event_pattern"),
+                (NotificationConfiguration, "event_bridge"),
             ):
                 patching.require_instance_attribute(cls, attribute)
             patching.check(notifications, "_detail_type", "event_name")
             expect = "account_id, bucket, event_name, key"
             _patches.set(notifications, "_send_event_bridge_message", _send, expect=expect)
+            from moto.s3.responses import S3Response
+
+            original = patching.check(S3Response, "get_bucket_notification", "self")
+            _patches.set(S3Response, "get_bucket_notification", _showing(original), expect="self")
 
 
 def uninstall() -> None:
     with _patches.lock:
         _patches.undo()
+
+
+def _showing(original: Any) -> Any:
+    """GetBucketNotificationConfiguration, with the EventBridgeConfiguration moto leaves out."""
+
+    def get_bucket_notification(self: Any) -> Any:
+        status, headers, body = original(self)
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if config is None or config.event_bridge is None:
+            return status, headers, body
+        text = body.decode() if isinstance(body, bytes) else body
+        if "<NotificationConfiguration" not in text or "</NotificationConfiguration>" not in text:
+            text = f'<NotificationConfiguration xmlns="{S3_XMLNS}"></NotificationConfiguration>'
+        text = text.replace(
+            "</NotificationConfiguration>", "<EventBridgeConfiguration/></NotificationConfiguration>"
+        )
+        return status, headers, text.encode() if isinstance(body, bytes) else text
+
+    return get_bucket_notification
 
 
 def event_of(account_id: str, bucket: Any, event_name: str, key: Any) -> dict[str, Any]:
