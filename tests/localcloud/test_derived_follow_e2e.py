@@ -179,3 +179,19 @@ def test_the_cleanup_ignores_the_events_of_the_objects_it_and_the_resizer_write(
     assert ignored, "the resizer's writes reach the cleanup as events, which it ignores"
     assert not [line for line in lines if '"level": "ERROR"' in line]
     assert not [line for line in lines if "Traceback" in line]
+
+
+def test_derived_expiration_days_adds_a_lifecycle_rule_for_tagged_objects_only(cloud):
+    url = cloud.ready.endpoint_url
+    events = list(local.provision(url, parameters={"DerivedExpirationDays": "7"}, sleep=lambda s: None))
+    assert isinstance(events[-1], local.Ready)
+    s3 = cloud.client("s3")
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=cloud.bucket)["Rules"]
+    assert rule["Status"] == "Enabled" and rule["Expiration"] == {"Days": 7}
+    assert rule["Filter"] == {"Tag": {"Key": "resizer:derived", "Value": "1"}}
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=cloud.bucket)
+    # the update kept the cleanup working
+    s3.put_object(Bucket=cloud.bucket, Key="follow/after.jpg", Body=picture(RED), ContentType="image/jpeg")
+    assert fetch(f"{cloud.cdn}/200x/follow/after.jpg")[0] == 200
+    s3.delete_object(Bucket=cloud.bucket, Key="follow/after.jpg")
+    gone_within(s3, cloud.bucket, "200x/follow/after.jpg", FOLLOW_WITHIN_S)
