@@ -129,7 +129,7 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
     assert found["ApiUrl"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"
     assert (found["FunctionName"], found["LogGroupName"]) == ("resizer-resize", "/aws/lambda/resizer-resize")
     assert {r["ResourceStatus"] for r in resources().values()} == {"CREATE_COMPLETE"}
-    assert len(resources()) == 14
+    assert len(resources()) == 19  # 14 serve requests, 5 are the cleanup's (Cleanup*)
 
     s3 = boto3.client("s3")
     website = s3.get_bucket_website(Bucket=bucket)
