@@ -195,3 +195,18 @@ def test_derived_expiration_days_adds_a_lifecycle_rule_for_tagged_objects_only(c
     assert fetch(f"{cloud.cdn}/200x/follow/after.jpg")[0] == 200
     s3.delete_object(Bucket=cloud.bucket, Key="follow/after.jpg")
     gone_within(s3, cloud.bucket, "200x/follow/after.jpg", FOLLOW_WITHIN_S)
+
+
+def test_after_a_restart_the_rule_still_sends_events_to_the_cleanup(tmp_path_factory):
+    data = tmp_path_factory.mktemp("follow-restart")
+    port = free_port()
+    with local_cloud(data, port) as url:
+        [e for e in local.provision(url, sleep=lambda s: None) if isinstance(e, local.Ready)]
+    with local_cloud(data, port) as url:
+        ready = [e for e in local.provision(url, sleep=lambda s: None) if isinstance(e, local.Ready)][-1]
+        cloud = Cloud(ready)
+        s3 = cloud.client("s3")
+        s3.put_object(Bucket=cloud.bucket, Key="kept.jpg", Body=picture(RED), ContentType="image/jpeg")
+        assert fetch(f"{cloud.cdn}/200x/kept.jpg")[0] == 200
+        s3.delete_object(Bucket=cloud.bucket, Key="kept.jpg")
+        gone_within(s3, cloud.bucket, "200x/kept.jpg", FOLLOW_WITHIN_S)
