@@ -135,7 +135,7 @@ def event_of(account_id: str, bucket: Any, event_name: str, key: Any) -> dict[st
 def _send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
     try:
         event = event_of(account_id, bucket, event_name, key)
-    except Exception:
+    except Exception:  # S3's request never fails because of its notification
         log.exception("could not build the EventBridge event of %s", event_name)
         return
     threading.Thread(target=deliver, args=(account_id, event), daemon=True).start()
@@ -150,7 +150,7 @@ def deliver(account_id: str, event: dict[str, Any]) -> int:
     try:
         bus = events_backends[account_id][event["region"]].event_buses.get("default")
         rules = list(bus.rules.values()) if bus is not None else []
-    except Exception:
+    except Exception:  # delivery is asynchronous: nobody to answer, so logged
         log.exception("EventBridge is not available for %s", event["region"])
         return 0
     for rule in rules:
@@ -165,7 +165,7 @@ def deliver(account_id: str, event: dict[str, Any]) -> int:
                     others.append(target)
             if others:
                 _to_moto_targets(rule, others, event)
-        except Exception:
+        except Exception:  # one rule's failure (its FailedInvocations on AWS) spares the others
             log.exception("EventBridge rule %s could not deliver an S3 event", getattr(rule, "name", "?"))
     return queued
 
