@@ -18,6 +18,7 @@ from localcloud import lambda_runtime, patching
 
 _patches = patching.Patches("moto_lambda")
 _runtimes: list[lambda_runtime.Runtime] = []  # the runtime of the last install
+ERROR_RETRY_DELAYS_S = (1, 2)  # an async invocation that fails is retried twice (AWS: after 1, 2 min)
 
 
 class TooManyRequests(LambdaClientError):
@@ -76,14 +77,29 @@ def _invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -
     return outcome.payload
 
 
+def invoke_async(fn: Any, event: str) -> None:
+    """Queue an asynchronous invocation of fn (moto's LambdaFunction), as an AWS service that invokes
+    with InvocationType=Event does (EventBridge, S3): the caller does not wait for it."""
+    runtime = _runtimes[0]
+    runtime.log = write_log(fn)
+    spec = lambda_runtime.spec_of(fn)
+    threading.Thread(target=_quietly, args=(runtime, spec, fn, event), daemon=True).start()
+
+
 def _quietly(runtime: lambda_runtime.Runtime, spec: Any, fn: Any, event: str) -> None:
     """An asynchronous invoke: a throttled one is retried with backoff, as Lambda's event queue does
-    (for a few seconds here rather than up to six hours)."""
-    for delay in (1, 2, 4, 8, None):
+    (for a few seconds here rather than up to six hours), and a function error is retried twice, as
+    Lambda retries async invocations by default (after 1 s and 2 s here; 1 and 2 minutes on AWS)."""
+    throttles = iter((1, 2, 4, 8))
+    errors = iter(ERROR_RETRY_DELAYS_S)
+    while True:
         try:
-            runtime.invoke(spec, fn.code_bytes, event, fn.region)
-            return
+            outcome = runtime.invoke(spec, fn.code_bytes, event, fn.region)
         except lambda_runtime.Throttled:
-            if delay is None:
-                return
-            time.sleep(delay)
+            delay = next(throttles, None)
+        else:
+            failed = getattr(outcome, "function_error", None)
+            delay = next(errors, None) if failed else None
+        if delay is None:
+            return
+        time.sleep(delay)

@@ -84,6 +84,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         persistence,
         region_guard,
         request_guard,
+        s3_events,
     )
 
     urls = cloudformation.LocalUrls(base_url)
@@ -100,6 +101,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         ),
     )
     moto_lambda.install(runtime)
+    s3_events.install()  # S3 -> EventBridge -> Lambda, asynchronously, in AWS's event shape
 
     def invoke(arn: str, event: str) -> Any:
         from moto.awslambda.models import lambda_backends

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 import traceback
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import boto3
 from botocore.config import Config
@@ -29,6 +29,9 @@ from resizer_function.settings import Settings
 IMMUTABLE = "public, max-age=31536000, immutable"
 ERROR_CACHE = "public, max-age=60"
 INLINE_LIMIT = 6 * 1024 * 1024 - 16 * 1024  # Lambda's response limit, less room for headers
+# Every stored output carries this tag: the bucket's lifecycle rule (DerivedExpirationDays) expires
+# only tagged objects. A PutObject with tags needs s3:PutObjectTagging too.
+DERIVED_TAGGING = urlencode({"resizer:derived": "1"})
 
 
 @functools.cache
@@ -159,6 +162,7 @@ def store(request: ResizeRequest, rendered: imaging.Rendered, etag: str, setting
                 ContentType=rendered.content_type,
                 CacheControl=IMMUTABLE,
                 Metadata={"source-etag": etag, "resizer-spec": request.spec},
+                Tagging=DERIVED_TAGGING,
                 IfNoneMatch="*",
             )
             return True

@@ -1,7 +1,8 @@
 """S3 providers: AWS::S3::Bucket (moto's, with the properties its model ignores) and AWS::S3::BucketPolicy.
 
 - AWS::S3::Bucket: WebsiteConfiguration (with RoutingRules), PublicAccessBlockConfiguration,
-  OwnershipControls and VersioningConfiguration, on create and update; a non-empty bucket is
+  OwnershipControls, VersioningConfiguration, NotificationConfiguration.EventBridgeConfiguration
+  and LifecycleConfiguration (localcloud.s3_events), on create and update; a non-empty bucket is
   not deleted (BucketNotEmpty), as on AWS.
 - AWS::S3::BucketPolicy (moto has no model): the bucket's policy document.
 """
@@ -16,6 +17,7 @@ from moto.s3.cloud_formation import cfn_to_api_encryption
 from moto.s3.exceptions import BucketNotEmpty, MissingBucket
 from moto.s3.models import FakeBucket
 
+from localcloud import s3_events
 from localcloud.cfn_resources import shared
 from localcloud.cfn_resources.adapter import Context, Made, Provider, create_with_moto
 
@@ -76,6 +78,7 @@ def _apply_bucket_properties(backend: Any, name: str, props: dict[str, Any]) -> 
     status = (props.get("VersioningConfiguration") or {}).get("Status")
     if status:
         backend.put_bucket_versioning(name, status)
+    s3_events.apply_bucket_properties(backend, name, props)  # EventBridge notifications, lifecycle
 
 
 class BucketProvider(Provider):

@@ -129,7 +129,7 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
     assert found["ApiUrl"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"
     assert (found["FunctionName"], found["LogGroupName"]) == ("resizer-resize", "/aws/lambda/resizer-resize")
     assert {r["ResourceStatus"] for r in resources().values()} == {"CREATE_COMPLETE"}
-    assert len(resources()) == 14
+    assert len(resources()) == 19  # 14 serve requests, 5 are the cleanup's (Cleanup*)
 
     s3 = boto3.client("s3")
     website = s3.get_bucket_website(Bucket=bucket)
@@ -196,7 +196,8 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
     document = boto3.client("iam").get_role_policy(RoleName=role, PolicyName="resizer")["PolicyDocument"]
     logs_arn = {s["Sid"]: s["Resource"] for s in document["Statement"]}["WriteOwnLogs"]
     assert logs_arn == f"arn:aws:logs:{REGION}:123456789012:log-group:/aws/lambda/resizer-resize:*"
-    groups = boto3.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/resizer")["logGroups"]
+    logs = boto3.client("logs")
+    groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/resizer-resize")["logGroups"]
     assert [g.get("retentionInDays") for g in groups] == [30]
 
 
@@ -394,7 +395,8 @@ def test_a_failed_update_rolls_back_to_the_previous_stack(artifact: dict[str, st
         "UPDATE_IN_PROGRESS",
         "UPDATE_COMPLETE",
     ]
-    groups = boto3.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/resizer")["logGroups"]
+    logs = boto3.client("logs")
+    groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/resizer-resize")["logGroups"]
     assert [g.get("retentionInDays") for g in groups] == [30]
     config = boto3.client("lambda").get_function_configuration(FunctionName="resizer-resize")
     assert config["CodeSha256"] == code
@@ -513,7 +515,8 @@ def test_operations_deploy_succeeds_then_reports_a_failed_update(
 
     fake_build["code"] = "def handler(event, context):\n    return {'statusCode': 500}\n"
     planned = deploy.plan(clients, Settings(settings.target, {"MemorySize": "512"}), sleep=lambda s: None)
-    assert [(c.action, c.logical_id) for c in planned.changes] == [("Modify", "Function")]
+    changes = sorted((c.action, c.logical_id) for c in planned.changes)
+    assert changes == [("Modify", "CleanupFunction"), ("Modify", "Function")]  # one zip, two handlers
     assert planned.artifact is not None and planned.artifact.key != first.parameters["ArtifactKey"]
     # The zip goes up when the plan is executed: make that upload go nowhere, so it is missing.
     monkeypatch.setattr(package, "publish", lambda clients, artifact: None)
