@@ -2,8 +2,9 @@
 
 moto keeps an S3 object's bytes in a SpooledTemporaryFile (``FakeKey._value_buffer``), in memory
 below 5 MB. ``externalize`` writes those bytes to ``objects/ab/<name>`` and swaps the buffer for a
-``DiskBody``, a read-only stand-in that opens the file on each read, so a stored object costs no
-memory and the metadata that refers to it stays small. A body file is never rewritten: a new
+``DiskBody``, a read-only stand-in that opens the file on a read, so a stored object costs no
+memory and the metadata that refers to it stays small (the last bodies read, up to 32 MB of
+bodies of at most 1 MB each, stay in memory for the next hit). A body file is never rewritten: a new
 version of an object gets a new file, and files no state refers to are collected after a save.
 """
 
@@ -11,9 +12,12 @@ import os
 import threading
 import uuid
 import zlib
+from collections import OrderedDict
 from pathlib import Path
 
 OBJECTS_DIR = "objects"
+RECENT_BYTES = 32 << 20  # bodies kept in memory after a read, at most (a bounded cache, not the state)
+RECENT_LARGEST = 1 << 20
 
 
 class BodyUnreadable(OSError):
@@ -42,11 +46,16 @@ class DiskBody:
         return self._position
 
     def read(self, size: int = -1) -> bytes:
+        whole = self._position == 0 and (size < 0 or size >= self.size)
+        if whole and (data := _recent.get(self.path)) is not None:
+            self._position += len(data)
+            return data
         try:
             with open(self.path, "rb") as body:
-                if self._position == 0 and (size < 0 or size >= self.size):
+                if whole:
                     data = body.read()
                     self._check(data)
+                    _recent.put(self.path, data)
                 else:
                     body.seek(self._position)
                     data = body.read(size if size >= 0 else -1)
@@ -71,6 +80,37 @@ class DiskBody:
     @property
     def closed(self) -> bool:
         return False
+
+
+class _Recent:
+    """The bodies read last (small ones, bounded in bytes): a hit reads no file. Files never change."""
+
+    def __init__(self, limit: int = RECENT_BYTES, largest: int = RECENT_LARGEST) -> None:
+        self.limit, self.largest = limit, largest
+        self._entries: OrderedDict[Path, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> bytes | None:
+        with self._lock:
+            data = self._entries.get(path)
+            if data is not None:
+                self._entries.move_to_end(path)
+            return data
+
+    def put(self, path: Path, data: bytes) -> None:
+        if len(data) > self.largest:
+            return
+        with self._lock:
+            if path in self._entries:
+                return
+            self._entries[path] = data
+            self._size += len(data)
+            while self._size > self.limit:
+                self._size -= len(self._entries.popitem(last=False)[1])
+
+
+_recent = _Recent()
 
 
 class BodyStore:

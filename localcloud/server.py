@@ -27,6 +27,7 @@ from typing import Any
 
 HEALTH_PATH = "/_localcloud/health"
 SERVICE_NAME = "resizer-localcloud"
+FAST_PATH = os.environ.get("LOCALCLOUD_FAST_PATH", "1") != "0"  # 0: every request through the WSGI app
 log = logging.getLogger("localcloud")
 
 
@@ -43,6 +44,7 @@ class LocalCloud:
     cdn: Any = None
     claim: Any = None  # localcloud.ownership.Claim: this process owns data_dir
     store: Any = None
+    fast: Any = None  # localcloud.fast_path.FastPath: hits answered without the WSGI app
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -75,6 +77,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         cdn,
         cloudformation,
         durable_writes,
+        fast_path,
         frontdoor,
         lambda_runtime,
         log_filter,
@@ -206,7 +209,8 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             answer = aws_errors.internal(environ, message)
             return aws_errors.send(start_response, answer, close=True, exc_info=again())
 
-    return LocalCloud(base_url, data_dir, app, runtime, cdn=distributions, store=store)
+    fast = fast_path.FastPath(door, distributions, DEFAULT_ACCOUNT_ID) if FAST_PATH else None
+    return LocalCloud(base_url, data_dir, app, runtime, cdn=distributions, store=store, fast=fast)
 
 
 def _propagating(factory: Any) -> Any:
@@ -269,6 +273,7 @@ def start(
             with contextlib.suppress(persistence.SaveFailed):  # logged; health and each write say so
                 cloud.store.start()  # a first snapshot: compacts the journals
             cloud.server = http_server.make_server(host, port, cloud.app)
+            cloud.server.fast = cloud.fast
         except BaseException:
             cloud.runtime.shutdown()
             raise

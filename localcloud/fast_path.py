@@ -1,0 +1,76 @@
+"""Hits without moto's dispatch: stored objects answered by the HTTP handler thread directly.
+
+Website GETs of public objects, CDN cache hits and anonymous path-style S3 GETs of readable
+objects are answered here, from the state moto holds, without building a WSGI environ, a Flask
+request or werkzeug's Request/Response, and over a kept-alive connection (werkzeug closes every
+connection after one answer). The answer is the one the full path gives (same status, headers
+and body; tests/localcloud/test_fast_path.py compares them). Anything else - a query string, a
+conditional or Range header, a body, a refusal, a redirect, a miss, a non-loopback Host -
+returns None and takes the full path, so every rule the full path applies still holds there.
+"""
+
+from typing import Any
+from urllib.parse import unquote
+
+from localcloud import cdn as cdn_module
+from localcloud import frontdoor, request_guard, s3_access
+
+Answer = tuple[int, list[tuple[str, str]], bytes, int]  # status, headers, body, Content-Length
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+_FULL_PATH_HEADERS = (
+    "Range",
+    "If-Match",
+    "If-None-Match",
+    "If-Modified-Since",
+    "If-Unmodified-Since",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Expect",
+    "Authorization",
+)
+
+
+class FastPath:
+    """``(method, target, headers) -> (status, headers, body, length) | None``; None: the full path."""
+
+    def __init__(self, door: frontdoor.FrontDoor, distributions: cdn_module.Cdn, account_id: str) -> None:
+        self.door = door
+        self.distributions = distributions
+        self.account_id = account_id
+
+    def __call__(self, method: str, target: str, headers: Any) -> Answer | None:
+        if method not in ("GET", "HEAD") or not target.startswith("/") or "?" in target:
+            return None
+        if any(name in headers for name in _FULL_PATH_HEADERS):
+            return None
+        if request_guard.loopback_host(headers.get("Host", "127.0.0.1")) not in _LOOPBACK:
+            return None  # the full path refuses it, or it is virtual-hosted S3
+        if target.startswith(frontdoor.WEBSITE_PREFIX):
+            return self.door.website_hit(method, target[len(frontdoor.WEBSITE_PREFIX) :])
+        if target.startswith(cdn_module.PREFIX):
+            distribution_id, _, raw_path = target[len(cdn_module.PREFIX) :].partition("/")
+            return self.distributions.hit(method, distribution_id, "/" + raw_path)
+        if target.startswith("/_"):
+            return None
+        return self._anonymous_s3(method, target)
+
+    def _anonymous_s3(self, method: str, target: str) -> Answer | None:
+        """An unsigned GET of a readable object (localcloud.anonymous_s3 answers the rest)."""
+        from moto.s3.models import s3_backends
+
+        bucket_name, _, raw_key = target[1:].partition("/")
+        bucket = s3_backends[self.account_id]["aws"].buckets.get(unquote(bucket_name))
+        if bucket is None or not raw_key:
+            return None
+        answer = s3_access.read(bucket, unquote(raw_key), s3_access.Reader())
+        if answer.status != 200 or answer.key is None:
+            return None
+        found = answer.key
+        fields = []
+        for name, value in {**found.metadata, **found.response_dict}.items():
+            lowered = str(name).lower()
+            if lowered != "content-length":
+                fields.append((lowered if lowered.startswith("x-amz-") else name, str(value)))
+        if not any(name.lower() == "content-type" for name, _ in fields):
+            return None  # werkzeug adds its default type on the full path
+        return 200, fields, b"" if method == "HEAD" else found.value, found.size
