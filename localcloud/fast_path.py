@@ -1,19 +1,22 @@
 """Hits without moto's dispatch: stored objects answered by the HTTP handler thread directly.
 
-Website GETs of public objects, CDN cache hits and anonymous path-style S3 GETs of readable
-objects are answered here, from the state moto holds, without building a WSGI environ, a Flask
-request or werkzeug's Request/Response, and over a kept-alive connection (werkzeug closes every
-connection after one answer). The answer is the one the full path gives (same status, headers
-and body; tests/localcloud/test_fast_path.py compares them). Anything else - a query string, a
-conditional or Range header, a body, a refusal, a redirect, a miss, a non-loopback Host -
-returns None and takes the full path, so every rule the full path applies still holds there.
+Website GETs of public objects, CDN cache hits, anonymous path-style S3 GETs of readable objects
+and plain signed GetObject/HeadObject calls (path-style, no sub-resource) are answered here, from
+the state moto holds, without building a WSGI environ, a Flask request or werkzeug's
+Request/Response, and over a kept-alive connection (werkzeug closes every connection after one
+answer). The answer is the one the full path gives (same status, headers and body;
+tests/localcloud/test_fast_path.py compares them). Anything else - a query string, a conditional
+or Range header, a body, a refusal, a redirect, a miss, a non-loopback Host - returns None and
+takes the full path, so every rule the full path applies still holds there.
 """
 
+import os
 from typing import Any
 from urllib.parse import unquote
 
 from localcloud import cdn as cdn_module
-from localcloud import frontdoor, request_guard, s3_access
+from localcloud import frontdoor, region_guard, request_guard, s3_access
+from operations import regions
 
 Answer = tuple[int, list[tuple[str, str]], bytes, int]  # status, headers, body, Content-Length
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -26,8 +29,10 @@ _FULL_PATH_HEADERS = (
     "Content-Length",
     "Transfer-Encoding",
     "Expect",
-    "Authorization",
+    "Origin",
 )
+_IAM_CHECKS = bool(os.environ.get("INITIAL_NO_AUTH_ACTION_COUNT"))  # moto then authorizes each call
+_SIGNING_HEADERS = {"x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
 
 
 class FastPath:
@@ -52,7 +57,43 @@ class FastPath:
             return self.distributions.hit(method, distribution_id, "/" + raw_path)
         if target.startswith("/_"):
             return None
+        if "Authorization" in headers:
+            return self._signed_s3(method, target, headers)
         return self._anonymous_s3(method, target)
+
+    def _signed_s3(self, method: str, target: str, headers: Any) -> Answer | None:
+        """A plain GetObject/HeadObject, answered with the headers moto's S3 answers it with."""
+        from moto.s3.models import ARCHIVE_STORAGE_CLASSES, FakeKey
+        from moto.utilities.aws_headers import gen_amzn_requestid_long
+
+        scope = region_guard.scope({"HTTP_AUTHORIZATION": headers.get("Authorization", "")})
+        if scope is None or scope[1] != "s3" or not regions.known(scope[0]) or _IAM_CHECKS:
+            return None  # the full path refuses it, or moto's IAM emulation decides it
+        names = [name.lower() for name in headers]
+        if any(name.startswith("x-amz-") and name not in _SIGNING_HEADERS for name in names):
+            return None  # SSE-C, checksum mode, expected owner, request payer...: the full path
+        found = self._object(target)
+        if not isinstance(found, FakeKey) or found.storage_class in ARCHIVE_STORAGE_CLASSES:
+            return None
+        fields: dict[str, Any] = {}
+        if found.version_id != "null":
+            fields["x-amz-version-id"] = found.version_id
+        fields.update(found.response_dict)
+        fields.update(found.metadata)
+        fields["Accept-Ranges"] = "bytes"
+        fields["x-amzn-requestid"] = gen_amzn_requestid_long()  # as moto's server adds them
+        fields["Access-Control-Allow-Origin"] = "*"
+        listed = [(str(k), str(v)) for k, v in fields.items() if str(k).lower() != "content-length"]
+        if not any(name.lower() == "content-type" for name, _ in listed):
+            return None
+        return 200, listed, b"" if method == "HEAD" else found.value, found.size
+
+    def _object(self, target: str) -> Any:
+        from moto.s3.models import s3_backends
+
+        bucket_name, _, raw_key = target[1:].partition("/")
+        bucket = s3_backends[self.account_id]["aws"].buckets.get(unquote(bucket_name))
+        return bucket.keys.get(unquote(raw_key)) if bucket is not None and raw_key else None
 
     def _anonymous_s3(self, method: str, target: str) -> Answer | None:
         """An unsigned GET of a readable object (localcloud.anonymous_s3 answers the rest)."""

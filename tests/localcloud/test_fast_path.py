@@ -17,7 +17,7 @@ from localcloud.process import free_port
 from localcloud.process import running as local_cloud
 from operations import local
 
-VOLATILE = {"date", "server", "connection", "x-amz-cf-id", "age"}
+VOLATILE = {"date", "server", "connection", "x-amz-cf-id", "age", "x-amzn-requestid"}
 POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -143,3 +143,30 @@ def test_a_kept_alive_connection_still_gets_refusals_conditions_and_ranges(cloud
     assert status == 307 and headers["location"].endswith("/here/x.jpg")
     refused = request(url, path, headers={"Host": "127.0.0.1:4633@evil.com"})
     assert refused[0] == 403
+
+
+def signed(url: str, path: str, region: str = "us-east-1") -> dict:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    signing = AWSRequest("GET", f"{url}{path}")
+    SigV4Auth(Credentials("x", "x"), "s3", region).add_auth(signing)
+    return {k: v for k, v in signing.headers.items() if k.lower() != "host"}
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_signed_get_object_is_answered_as_by_moto(cloud, method):
+    url, _ = cloud
+    path = "/private/p.txt"
+    fast = request(url, path, method, signed(url, path))
+    full = request(url, path, method, {**signed(url, path), "Content-Length": "0"})
+    assert fast[0] == full[0] == 200
+    assert fast[2] == full[2] == (b"" if method == "HEAD" else b"secret")
+    assert {k: v for k, v in fast[1].items() if k not in VOLATILE} == {
+        k: v for k, v in full[1].items() if k not in VOLATILE
+    }
+    assert "connection" not in fast[1] and len(fast[1]["x-amzn-requestid"]) == 52
+    assert request(url, path, headers=signed(url, path, "mars-1"))[0] == 400  # an unknown region
+    missing = "/private/nothing.txt"
+    assert request(url, missing, headers=signed(url, missing))[0] == 404
