@@ -27,11 +27,16 @@ class BodyUnreadable(OSError):
 class DiskBody:
     """The file-like part of a SpooledTemporaryFile that moto uses (seek, read, tell), read-only."""
 
-    def __init__(self, path: Path, size: int, crc: int) -> None:
+    def __init__(self, path: Path, size: int, crc: int, offset: int = 0) -> None:
         self.path = path
         self.size = size
         self.crc = crc
+        self.offset = offset  # > 0: the body is a record inside a journal (localcloud.journal)
         self._position = 0
+
+    @property
+    def in_journal(self) -> bool:
+        return self.offset > 0
 
     @property
     def name(self) -> str:
@@ -47,18 +52,19 @@ class DiskBody:
 
     def read(self, size: int = -1) -> bytes:
         whole = self._position == 0 and (size < 0 or size >= self.size)
-        if whole and (data := _recent.get(self.path)) is not None:
+        if whole and (data := _recent.get((self.path, self.offset))) is not None:
             self._position += len(data)
             return data
+        left = max(0, self.size - self._position)
         try:
             with open(self.path, "rb") as body:
+                body.seek(self.offset + self._position)
                 if whole:
-                    data = body.read()
+                    data = body.read(self.size)
                     self._check(data)
-                    _recent.put(self.path, data)
+                    _recent.put((self.path, self.offset), data)
                 else:
-                    body.seek(self._position)
-                    data = body.read(size if size >= 0 else -1)
+                    data = body.read(min(size, left) if size >= 0 else left)
         except FileNotFoundError:
             raise BodyUnreadable(f"object body {self.path} is missing") from None
         self._position += len(data)
@@ -87,18 +93,18 @@ class _Recent:
 
     def __init__(self, limit: int = RECENT_BYTES, largest: int = RECENT_LARGEST) -> None:
         self.limit, self.largest = limit, largest
-        self._entries: OrderedDict[Path, bytes] = OrderedDict()
+        self._entries: OrderedDict[tuple[Path, int], bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, path: Path) -> bytes | None:
+    def get(self, path: tuple[Path, int]) -> bytes | None:
         with self._lock:
             data = self._entries.get(path)
             if data is not None:
                 self._entries.move_to_end(path)
             return data
 
-    def put(self, path: Path, data: bytes) -> None:
+    def put(self, path: tuple[Path, int], data: bytes) -> None:
         if len(data) > self.largest:
             return
         with self._lock:
@@ -119,10 +125,12 @@ class BodyStore:
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / OBJECTS_DIR
         self._made: set[str] = set()
+        self._unsynced: set[Path] = set()  # folders with new files whose entries are not fsynced yet
         self._lock = threading.Lock()
 
-    def write(self, data: bytes) -> DiskBody:
-        """Write data to a new file, fsync it and its folder; the DiskBody that reads it."""
+    def write(self, data: bytes, *, sync_folder: bool = True) -> DiskBody:
+        """Write data to a new file, fsync it and (unless sync_folders follows) its folder; the
+        DiskBody that reads it."""
         name = uuid.uuid4().hex
         folder = self.root / name[:2]
         if name[:2] not in self._made:
@@ -141,20 +149,33 @@ class BodyStore:
             path.unlink(missing_ok=True)
             raise
         os.close(fd)
-        _fsync_dir(folder)
+        if sync_folder:
+            _fsync_dir(folder)
+        else:
+            with self._lock:
+                self._unsynced.add(folder)
         return DiskBody(path, len(data), zlib.crc32(data))
 
-    def externalize(self, key: object) -> DiskBody:
-        """Put a moto FakeKey's body on disk (once) and make the key read it from there."""
+    def sync_folders(self) -> None:
+        """fsync the folders that got files from ``write(..., sync_folder=False)``: one per folder."""
+        with self._lock:
+            folders, self._unsynced = self._unsynced, set()
+        for folder in folders:
+            _fsync_dir(folder)
+
+    def externalize(self, key: object, *, sync_folder: bool = True) -> DiskBody:
+        """Put a moto FakeKey's body in a body file (once; an in-memory one, or one inside a
+        journal) and make the key read it from there."""
         buffer = key._value_buffer  # type: ignore[attr-defined]
-        if isinstance(buffer, DiskBody):
+        if isinstance(buffer, DiskBody) and not buffer.in_journal:
             return buffer
         with key.lock:  # type: ignore[attr-defined]
             buffer.seek(0)
             data = buffer.read()
-        body = self.write(data)
+        body = self.write(data, sync_folder=sync_folder)
         with key.lock:  # type: ignore[attr-defined]
-            key._value_buffer = body  # type: ignore[attr-defined]
+            if key._value_buffer is buffer:  # type: ignore[attr-defined]
+                key._value_buffer = body  # type: ignore[attr-defined]
         buffer.close()
         return body
 
