@@ -8,7 +8,9 @@ bodies of at most 1 MB each, stay in memory for the next hit). A body file is ne
 version of an object gets a new file, and files no state refers to are collected after a save.
 """
 
+import ctypes
 import os
+import sys
 import threading
 import uuid
 import zlib
@@ -18,6 +20,7 @@ from pathlib import Path
 OBJECTS_DIR = "objects"
 RECENT_BYTES = 32 << 20  # bodies kept in memory after a read, at most (a bounded cache, not the state)
 RECENT_LARGEST = 1 << 20
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
 class BodyUnreadable(OSError):
@@ -125,12 +128,12 @@ class BodyStore:
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / OBJECTS_DIR
         self._made: set[str] = set()
-        self._unsynced: set[Path] = set()  # folders with new files whose entries are not fsynced yet
+        self._unsynced: list[Path] = []  # files written by write(..., sync=False), not yet durable
         self._lock = threading.Lock()
 
-    def write(self, data: bytes, *, sync_folder: bool = True) -> DiskBody:
-        """Write data to a new file, fsync it and (unless sync_folders follows) its folder; the
-        DiskBody that reads it."""
+    def write(self, data: bytes, *, sync: bool = True) -> DiskBody:
+        """Write data to a new file; the DiskBody that reads it. Durable on return (the file and
+        its folder fsynced), or with sync=False when ``sync_pending`` returns."""
         name = uuid.uuid4().hex
         folder = self.root / name[:2]
         if name[:2] not in self._made:
@@ -143,27 +146,37 @@ class BodyStore:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
         except BaseException:
             os.close(fd)
             path.unlink(missing_ok=True)
             raise
         os.close(fd)
-        if sync_folder:
+        if sync:
             _fsync_dir(folder)
         else:
             with self._lock:
-                self._unsynced.add(folder)
+                self._unsynced.append(path)
         return DiskBody(path, len(data), zlib.crc32(data))
 
-    def sync_folders(self) -> None:
-        """fsync the folders that got files from ``write(..., sync_folder=False)``: one per folder."""
+    def sync_pending(self) -> None:
+        """Make the files of ``write(..., sync=False)`` durable, with their names: one syncfs of
+        the data folder's file system (Linux), else an fsync of each file and of each folder."""
         with self._lock:
-            folders, self._unsynced = self._unsynced, set()
-        for folder in folders:
+            pending, self._unsynced = self._unsynced, []
+        if not pending or _syncfs(self.root):
+            return
+        for path in pending:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for folder in {path.parent for path in pending} | {self.root}:
             _fsync_dir(folder)
 
-    def externalize(self, key: object, *, sync_folder: bool = True) -> DiskBody:
+    def externalize(self, key: object, *, sync: bool = True) -> DiskBody:
         """Put a moto FakeKey's body in a body file (once; an in-memory one, or one inside a
         journal) and make the key read it from there."""
         buffer = key._value_buffer  # type: ignore[attr-defined]
@@ -172,7 +185,7 @@ class BodyStore:
         with key.lock:  # type: ignore[attr-defined]
             buffer.seek(0)
             data = buffer.read()
-        body = self.write(data, sync_folder=sync_folder)
+        body = self.write(data, sync=sync)
         with key.lock:  # type: ignore[attr-defined]
             if key._value_buffer is buffer:  # type: ignore[attr-defined]
                 key._value_buffer = body  # type: ignore[attr-defined]
@@ -198,6 +211,21 @@ class BodyStore:
                 except FileNotFoundError:
                     pass
         return removed
+
+
+def _syncfs(folder: Path) -> bool:
+    """syncfs(2) of folder's file system: every file written there, data and names, on disk.
+    False where it is not available."""
+    if _libc is None or not hasattr(_libc, "syncfs"):
+        return False
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if _libc.syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(folder))
+    finally:
+        os.close(fd)
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:

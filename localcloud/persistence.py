@@ -133,7 +133,7 @@ def _dumps(obj: Any, store: bodies.BodyStore, refs: set[str], place: Any = None)
         state = {k: v for k, v in fake.__dict__.items() if k != "lock"}
         buffer = fake._value_buffer
         if place is None:
-            state["_value_buffer"] = store.externalize(fake, sync_folder=False)  # synced before use
+            state["_value_buffer"] = store.externalize(fake, sync=False)  # synced before the snapshot
         elif not isinstance(buffer, bodies.DiskBody):
             with fake.lock:
                 buffer.seek(0)
@@ -340,7 +340,7 @@ class Store:
         with self._lock:
             in_journal, self._in_journal = self._in_journal, []
         for fake in in_journal:  # bodies in the journal become files, outside the lock (writes go on)
-            self.bodies.externalize(fake, sync_folder=False)
+            self.bodies.externalize(fake, sync=False)
         with self._lock:
             version = _version
             started = time.time()
@@ -353,7 +353,7 @@ class Store:
                 self._journal.close()
             self._journal, self._generation = fresh, generation
             self._journal_refs[generation] = set()
-        self.bodies.sync_folders()  # the new body files' names are durable before the snapshot is
+        self.bodies.sync_pending()  # the new body files are durable before the snapshot that names them
         journal.write_snapshot(
             self.state_dir / f"snapshot-{generation}.bin", pickle.dumps(sorted(refs)) + payload
         )
