@@ -260,6 +260,9 @@ def start(
 
     persistence.StateUnreadable when the saved state cannot be trusted (nothing is bound then).
     """
+    from localcloud import fast_start
+
+    fast_start.import_moto_regions_once()  # before anything imports moto's CloudFormation (ports does)
     from localcloud import http_server, ownership, persistence, ports
 
     data_dir = (data_dir or Path(".resizer/local")).resolve()
