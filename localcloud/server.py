@@ -262,6 +262,7 @@ def start(
     """
     from localcloud import fast_start
 
+    fast_start.prefetch_lambda_python()  # a subprocess, on the other core while moto is imported
     fast_start.import_moto_regions_once()  # before anything imports moto's CloudFormation (ports does)
     from localcloud import http_server, ownership, persistence, ports
 
