@@ -492,12 +492,13 @@ class _Connection:
 
 
 def _signed_get_headers(url: str, bucket: str, key: str) -> str:
-    """SigV4 headers of a GetObject, signed once (the local cloud checks presence, not the signature)."""
+    """SigV4 headers of a GetObject as boto3 sends them, signed once (the local cloud checks their
+    presence, not the signature)."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    request = AWSRequest("GET", f"{url}/{bucket}/{key}")
+    request = AWSRequest("GET", f"{url}/{bucket}/{key}", headers={"x-amz-checksum-mode": "ENABLED"})
     SigV4Auth(Credentials("localcloud", "localcloud"), "s3", "us-east-1").add_auth(request)
     return "".join(f"{k}: {v}\r\n" for k, v in request.headers.items() if k.lower() != "host")
 

@@ -32,7 +32,7 @@ _FULL_PATH_HEADERS = (
     "Origin",
 )
 _IAM_CHECKS = bool(os.environ.get("INITIAL_NO_AUTH_ACTION_COUNT"))  # moto then authorizes each call
-_SIGNING_HEADERS = {"x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
+_SIGNING_HEADERS = {"x-amz-date", "x-amz-content-sha256", "x-amz-security-token", "x-amz-checksum-mode"}
 
 
 class FastPath:
@@ -79,6 +79,13 @@ class FastPath:
         if found.version_id != "null":
             fields["x-amz-version-id"] = found.version_id
         fields.update(found.response_dict)
+        if headers.get("x-amz-checksum-mode") == "ENABLED" and found.checksum_algorithm:  # boto3 sends it
+            value = found.checksum_value
+            if found.checksum_type == "COMPOSITE":
+                value = f"{found.checksum_value}-{found.checksum_parts}"
+            fields[f"x-amz-checksum-{found.checksum_algorithm.lower()}"] = value
+            if found.checksum_type:
+                fields["x-amz-checksum-type"] = found.checksum_type
         fields.update(found.metadata)
         fields["Accept-Ranges"] = "bytes"
         fields["x-amzn-requestid"] = gen_amzn_requestid_long()  # as moto's server adds them

@@ -63,7 +63,9 @@ def cloud(tmp_path_factory):
             **extra,
         )
         s3.put_object(Bucket="site", Key="dir/index.html", Body=b"<p>hi</p>", ContentType="text/html")
-        s3.put_object(Bucket="private", Key="p.txt", Body=b"secret", ContentType="text/plain")
+        s3.put_object(
+            Bucket="private", Key="p.txt", Body=b"secret", ContentType="text/plain", ChecksumAlgorithm="CRC32"
+        )
         events = local.provision(url, stack_name="fast", sleep=lambda s: None)  # the cdn delivery
         ready = [e for e in events if isinstance(e, local.Ready)][-1]
         s3.put_object(
@@ -108,6 +110,16 @@ def test_website_hits_are_answered_as_by_the_full_path(cloud, method):
     assert same_as_full_path(url, "/_aws/s3-website/site/dir/", method)[0] == 200  # the index document
 
 
+def test_boto3_get_object_is_answered(cloud):
+    url, _ = cloud
+    s3 = boto3.client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    got = s3.get_object(Bucket="private", Key="p.txt")  # boto3 validates the CRC32 it is sent
+    assert got["Body"].read() == b"secret" and got["ContentType"] == "text/plain"
+    assert got["ChecksumCRC32"] and "connection" not in got["ResponseMetadata"]["HTTPHeaders"]
+
+
 def test_anonymous_s3_hits_are_answered_as_by_the_full_path(cloud):
     url, _ = cloud
     status, headers, _ = same_as_full_path(url, "/site/a%20b/photo.jpg")
@@ -150,7 +162,7 @@ def signed(url: str, path: str, region: str = "us-east-1") -> dict:
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    signing = AWSRequest("GET", f"{url}{path}")
+    signing = AWSRequest("GET", f"{url}{path}", headers={"x-amz-checksum-mode": "ENABLED"})  # as boto3 sends
     SigV4Auth(Credentials("x", "x"), "s3", region).add_auth(signing)
     return {k: v for k, v in signing.headers.items() if k.lower() != "host"}
 
@@ -167,6 +179,7 @@ def test_signed_get_object_is_answered_as_by_moto(cloud, method):
         k: v for k, v in full[1].items() if k not in VOLATILE
     }
     assert "connection" not in fast[1] and len(fast[1]["x-amzn-requestid"]) == 52
+    assert fast[1]["x-amz-checksum-crc32"], "the checksum boto3 asks for and validates"
     assert request(url, path, headers=signed(url, path, "mars-1"))[0] == 400  # an unknown region
     missing = "/private/nothing.txt"
     assert request(url, missing, headers=signed(url, missing))[0] == 404
