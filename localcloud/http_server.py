@@ -81,7 +81,8 @@ class BoundedServer(ThreadedWSGIServer):
 
 
 def _head(handler: WSGIRequestHandler, status: int, headers: list, _body: bytes, length: int) -> bytes | None:
-    """The status line and headers of a fast answer (None when a header is not Latin-1)."""
+    """The status line and headers of a fast answer (None when a header is not Latin-1 or breaks
+    a line)."""
     lines = [
         f"{handler.protocol_version} {status} {HTTP_STATUS_CODES.get(status, '').upper()}",
         f"Server: {handler.version_string()}",
@@ -91,6 +92,8 @@ def _head(handler: WSGIRequestHandler, status: int, headers: list, _body: bytes,
     ]
     if handler.close_connection:  # the client asked for it (Connection: close, HTTP/1.0)
         lines.append("Connection: close")
+    if any("\r" in line or "\n" in line for line in lines):
+        return None  # a value with a line break: werkzeug refuses it on the full path, never sent raw
     try:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     except UnicodeEncodeError:
