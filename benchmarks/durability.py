@@ -1,7 +1,8 @@
 """What durable writes cost, and what a big local cloud costs to restart, on a real server process.
 
-  record   in this process, the time Store.record_s3 adds to one object write (body file written
-           and fsynced, journal record appended and fsynced) for 10 kB, 100 kB and 1 MB bodies
+  record   in this process, the time Store.record_s3 adds to one object write (the body and its
+           record appended to the journal, one fdatasync) for 10 kB, 100 kB and 1 MB bodies, then
+           one snapshot (which moves those bodies to files of their own, with one syncfs)
   writes   N sequential PutObject (boto3, keep-alive) of SIZE bytes each: median and p90 latency,
            and the same for DeleteObject; run it on two checkouts to see what the journal adds
   scale    upload MB megabytes of 1 MB objects, stop the server (SIGTERM), then restart it and

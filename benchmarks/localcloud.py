@@ -23,7 +23,17 @@ Starts ``python -m localcloud.server`` on a free loopback port with a temporary 
 
 The main stack uses the website delivery (the rows above); the cdn rows use their own stack.
 
+With ``--concurrent``, only the load at ``--clients`` (32) clients instead, each case for
+``--seconds`` (10): a website stack and a cdn stack, a 400x300 JPEG stored in both buckets, then
+hits alone through the website, through the local CloudFront (cached after one warm-up GET) and
+as a signed S3 GetObject (SigV4 headers made once), each with every client on it; then a mixed
+load, 4 clients asking for new widths of the 1600x1200 through the website (misses: the function
+runs) while the others hit the three in turn. The clients are one asyncio event loop in this
+process on raw keep-alive connections (no http.client, no threads), so the load generator costs
+little of the server's CPU. Rows: requests per second, p50 and p99 latency, failures.
+
     python -m benchmarks.localcloud [--requests 30]
+    python -m benchmarks.localcloud --concurrent [--clients 32] [--seconds 10]
 """
 
 import argparse
@@ -415,6 +425,208 @@ def cdn_rows(url: str, browser: Browser, count: int) -> list[Row]:
     ]
 
 
+# -- concurrent load: 32 keep-alive clients ----------------------------------------------------
+
+
+HIT_KEY = "bench/hit.jpg"
+MISS_CLIENTS = 4
+
+
+@dataclass
+class Load:
+    """What one kind of request did under load: latencies (ms) and how many failed."""
+
+    kind: str
+    samples: list[float] = field(default_factory=list)
+    failures: int = 0
+    first_failure: str = ""
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: GETs with fixed extra headers."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def get(self, target: str, headers: str = "") -> tuple[int, dict[str, str], bytes]:
+        import asyncio
+
+        for attempt in range(2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            try:
+                head = f"GET {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{headers}\r\n"
+                self.writer.write(head.encode())
+                return await self._answer()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _answer(self) -> tuple[int, dict[str, str], bytes]:
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        fields = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                fields[name.strip().lower()] = value.strip()
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                body += (await self.reader.readexactly(size + 2))[:-2]
+            await self.reader.readuntil(b"\r\n")
+        else:
+            body = await self.reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        return status, fields, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def _signed_get_headers(url: str, bucket: str, key: str) -> str:
+    """SigV4 headers of a GetObject as boto3 sends them, signed once (the local cloud checks their
+    presence, not the signature)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest("GET", f"{url}/{bucket}/{key}", headers={"x-amz-checksum-mode": "ENABLED"})
+    SigV4Auth(Credentials("localcloud", "localcloud"), "s3", "us-east-1").add_auth(request)
+    return "".join(f"{k}: {v}\r\n" for k, v in request.headers.items() if k.lower() != "host")
+
+
+async def _drive(url: str, jobs: list, seconds: float) -> list[Load]:
+    """Run each job (kind, coroutine factory taking a connection) on its own connection for seconds."""
+    import asyncio
+
+    parts = urlsplit(url)
+    deadline = time.perf_counter() + seconds
+    loads: dict[str, Load] = {}
+
+    async def client(kind: str, request) -> None:
+        load = loads.setdefault(kind, Load(kind))
+        connection = _Connection(parts.hostname, parts.port)
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    problem = await request(connection)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    problem = f"{type(exc).__name__}: {exc}"
+                    connection.close()
+                if problem:
+                    load.failures += 1
+                    load.first_failure = load.first_failure or problem
+                else:
+                    load.samples.append(_ms(started))
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(client(kind, request) for kind, request in jobs))
+    return list(loads.values())
+
+
+def _hit(target: str, headers: str = ""):
+    async def request(connection: _Connection) -> str:
+        status, fields, body = await connection.get(target, headers)
+        if status != 200 or not body:
+            return f"GET {target}: {status} {fields.get('x-cache', '')}"
+        return ""
+
+    return request
+
+
+def _misses(website_path: str, key: str, first_width: int):
+    """Each call a new width of key through the website: 404 -> 307 -> API -> function -> 302 -> 200."""
+    widths = iter(range(first_width, 4000))
+
+    async def request(connection: _Connection) -> str:
+        target = f"{website_path}/{next(widths)}x/{key}"
+        for _ in range(3):
+            status, fields, _ = await connection.get(target)
+            if status not in (301, 302, 307):
+                return "" if status == 200 else f"miss {target}: {status}"
+            target = urlsplit(urljoin(f"http://127.0.0.1{target}", fields["location"])).path
+        return f"miss {target}: too many redirects"
+
+    return request
+
+
+def concurrent_rows(url: str, clients_count: int, seconds: float) -> list[tuple[str, Load, float]]:
+    """Hits alone (website, CDN, S3 GetObject) and a mixed load, each with clients_count clients."""
+    import asyncio
+
+    from localcloud import sample
+    from operations.aws import Clients
+
+    website_stack = provision(url, "bench-website", Delivery="website")
+    cdn_stack = provision(url, "bench-cdn")
+    s3 = Clients.for_local_cloud(url).client("s3")
+    hit_body = sample.jpeg(400, 300)
+    for ready in (website_stack, cdn_stack):
+        bucket = ready.outputs["BucketName"]
+        s3.put_object(Bucket=bucket, Key=HIT_KEY, Body=hit_body, ContentType="image/jpeg")
+        s3.put_object(Bucket=bucket, Key=SMALL_KEY, Body=sample.jpeg(1600, 1200), ContentType="image/jpeg")
+    website = urlsplit(website_stack.outputs["WebsiteUrl"]).path
+    cdn = urlsplit(cdn_stack.outputs["CdnUrl"]).path
+    bucket = website_stack.outputs["BucketName"]
+    signed = _signed_get_headers(url, bucket, HIT_KEY)
+    hits = {
+        "website": _hit(f"{website}/{HIT_KEY}"),
+        "cdn": _hit(f"{cdn}/{HIT_KEY}"),
+        "s3 GetObject": _hit(f"/{bucket}/{HIT_KEY}", signed),
+    }
+    browser = Browser()
+    try:  # warm: the CDN caches the object, the function starts
+        timed_get(browser, f"{url}{cdn}/{HIT_KEY}", 0)
+        timed_get(browser, f"{url}{website}/99x/{SMALL_KEY}", 2)
+    finally:
+        browser.close()
+    results = []
+    for kind, request in hits.items():
+        jobs = [(f"hit {kind}", request)] * clients_count
+        (load,) = asyncio.run(_drive(url, jobs, seconds))
+        results.append((f"hits alone, {kind}", load, seconds))
+    kinds = list(hits.values())
+    misses_count = min(MISS_CLIENTS, clients_count - 1)
+    jobs = [("hit", kinds[index % len(kinds)]) for index in range(clients_count - misses_count)]
+    jobs += [("miss", _misses(website, SMALL_KEY, 100 + 1000 * index)) for index in range(misses_count)]
+    for load in asyncio.run(_drive(url, jobs, seconds)):
+        label = "website/cdn/s3 in turn" if load.kind == "hit" else "new widths of the 1600x1200"
+        results.append((f"mixed, {load.kind}{'es' if load.kind == 'miss' else 's'} ({label})", load, seconds))
+    return results
+
+
+def concurrent_table(results: list[tuple[str, Load, float]], clients_count: int) -> list[str]:
+    lines = [
+        f"| {clients_count} clients | req/s | p50 ms | p99 ms | n | failed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case, load, seconds in results:
+        ordered = sorted(load.samples) or [float("nan")]
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        rate = len(load.samples) / seconds
+        failed = f"{load.failures} ({load.first_failure[:60]})" if load.failures else "0"
+        median = statistics.median(ordered)
+        lines.append(f"| {case} | {rate:.1f} | {median:.1f} | {p99:.1f} | {len(load.samples)} | {failed} |")
+    return lines
+
+
+def run_concurrent(clients_count: int, seconds: float) -> list[str]:
+    with tempfile.TemporaryDirectory(prefix="bench-localcloud-") as tmp:
+        root = Path(tmp)
+        with cache_dir(root), local_cloud(root / "data", root / "server.log") as url:
+            return concurrent_table(concurrent_rows(url, clients_count, seconds), clients_count)
+
+
 def _minus(first: list[float], second: list[float]) -> list[float]:
     return [a - b for a, b in zip(first, second, strict=True)]
 
@@ -451,8 +663,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--requests", type=int, default=30, help="requests per warm case (default 30)")
     parser.add_argument("--images", type=Path, default=Path(os.environ.get("BENCH_IMAGES", IMAGES)))
+    parser.add_argument("--concurrent", action="store_true", help="only the load at --clients clients")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per concurrent case (default 10)")
     args = parser.parse_args()
     from operations.errors import OperationError
+
+    if args.concurrent:
+        try:
+            lines = run_concurrent(max(2, args.clients), args.seconds)
+        except (BenchError, OperationError) as exc:
+            print(f"benchmark failed: {exc}", file=sys.stderr)
+            return 1
+        load = os.getloadavg()[0]
+        print(f"Python {platform.python_version()}, {os.cpu_count()} cores, load average {load:.1f}")
+        print("\n".join(lines))
+        return 0
 
     started = time.monotonic()
     try:

@@ -202,26 +202,35 @@ class Cdn:
                 done.set()
             return self._finish(answer, "Miss", request)
 
-    def _hit(self, entry: Entry, request: Request) -> Response:
-        answer = Origin(entry.status, entry.headers, entry.body)
-        response = self._finish(answer, "Hit", request)
-        response.headers["Age"] = str(int(max(0, self.clock() - entry.stored)))
-        return response
+    def hit(self, method: str, distribution_id: str, path: str) -> tuple[int, list, bytes, int] | None:
+        """What ``serve`` answers a GET/HEAD without a query string that the cache holds (status,
+        headers, body, length), without a werkzeug Request/Response; None for every other answer."""
+        distribution = cfn_cloudfront.backend(self.account_id).distributions.get(distribution_id)
+        if distribution is None or not _enabled(distribution):
+            return None
+        methods = distribution.distribution_config.DefaultCacheBehavior.allowed_methods
+        if method not in methods.items or method not in methods.cached_methods["Items"]:
+            return None
+        entry = self.cache.get((distribution_id, method, path, ()), self.clock())
+        if entry is None:
+            return None
+        headers = _viewer_headers(entry.headers, entry.status, "Hit", self._age(entry))
+        return entry.status, headers, b"" if method == "HEAD" else entry.body, len(entry.body)
 
-    def _finish(self, answer: Origin, outcome: str, request: Request) -> Response:
+    def _age(self, entry: Entry) -> str:
+        return str(int(max(0, self.clock() - entry.stored)))
+
+    def _hit(self, entry: Entry, request: Request) -> Response:
+        return self._finish(Origin(entry.status, entry.headers, entry.body), "Hit", request, self._age(entry))
+
+    def _finish(self, answer: Origin, outcome: str, request: Request, age: str = "") -> Response:
         body = b"" if request.method == "HEAD" else answer.body
         response = Response(body, status=answer.status)
         response.headers.clear()
-        for name, value in answer.headers:
-            if name.lower() not in ("content-length", "transfer-encoding", "connection", "age", "date"):
-                response.headers.add(name, value)
+        for name, value in _viewer_headers(answer.headers, answer.status, outcome, age):
+            response.headers.add(name, value)
         response.headers["Content-Length"] = str(len(answer.body))
         response.direct_passthrough = request.method == "HEAD"
-        kind = "Error" if answer.status >= 400 else outcome
-        response.headers["X-Cache"] = f"{kind} from cloudfront"
-        response.headers["Via"] = "1.1 local.cloudfront.net (CloudFront)"
-        response.headers["X-Amz-Cf-Pop"] = "LOCAL1"
-        response.headers["X-Amz-Cf-Id"] = base64.urlsafe_b64encode(uuid.uuid4().bytes * 2).decode()[:56]
         return response
 
     # -- origins ----------------------------------------------------------------------------
@@ -308,6 +317,23 @@ class Cdn:
             return _bad_gateway()
         body = b"" if request.method == "HEAD" else response.get_data()
         return Origin(response.status_code, list(response.headers.items()), body)
+
+
+_REPLACED = {"content-length", "transfer-encoding", "connection", "age", "date"}
+_REPLACED |= {"x-cache", "via", "x-amz-cf-pop", "x-amz-cf-id"}
+
+
+def _viewer_headers(origin: list[tuple[str, str]], status: int, outcome: str, age: str) -> list:
+    """The origin's headers as CloudFront forwards them, and its own (X-Cache, Via, Age on a hit...)."""
+    headers = [(n, v) for n, v in origin if n.lower() not in _REPLACED]
+    kind = "Error" if status >= 400 else outcome
+    headers += [
+        ("X-Cache", f"{kind} from cloudfront"),
+        ("Via", "1.1 local.cloudfront.net (CloudFront)"),
+        ("X-Amz-Cf-Pop", "LOCAL1"),
+        ("X-Amz-Cf-Id", base64.urlsafe_b64encode(uuid.uuid4().bytes * 2).decode()[:56]),
+    ]
+    return [*headers, ("Age", age)] if age else headers
 
 
 # -- policies -----------------------------------------------------------------------------------

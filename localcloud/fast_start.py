@@ -1,4 +1,5 @@
-"""Shorter start-up: moto's EC2 region table is built from one boto3 session instead of three.
+"""Shorter start-up: moto's EC2 region table is built from one boto3 session instead of three,
+and the Lambda interpreter is probed while moto is imported.
 
 Importing moto's CloudFormation pulls in EC2, whose region table calls ``boto3.Session()`` three
 times at import; each new session loads botocore's endpoint data again (seconds on a loaded
@@ -8,6 +9,7 @@ restored right after.
 """
 
 import sys
+import threading
 
 
 def import_moto_regions_once() -> None:
@@ -28,3 +30,10 @@ def import_moto_regions_once() -> None:
     finally:
         boto3.Session = real  # type: ignore[misc]
     sys.modules[name].Session = real  # type: ignore[attr-defined]
+
+
+def prefetch_lambda_python() -> None:
+    """Find the functions' interpreter (a subprocess probe, cached) in a thread, meanwhile."""
+    from localcloud import interpreter
+
+    threading.Thread(target=interpreter.find, name="lambda-python-probe", daemon=True).start()

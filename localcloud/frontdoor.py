@@ -15,6 +15,7 @@ response back, decoding base64 bodies for binary media types.
 
 import base64
 import fnmatch
+import functools
 import json
 import re
 import time
@@ -73,9 +74,8 @@ class FrontDoor:
             return _s3_error(404, "NoSuchBucket", "The specified bucket does not exist", bucket_name)
         if not bucket.website_configuration:
             return _s3_error(404, "NoSuchWebsiteConfiguration", "The bucket has no website configuration")
-        try:
-            config = _website_config(bucket.website_configuration)
-        except (ET.ParseError, TypeError, ValueError):  # stored before PUT validated it: never a 500
+        config = _valid_config(bucket.website_configuration)
+        if config is None:  # stored before PUT validated it: never a 500
             return _s3_error(404, "NoSuchWebsiteConfiguration", "The website configuration is not valid")
         key = unquote(raw_key)
         if key == "" or key.endswith("/"):
@@ -89,10 +89,31 @@ class FrontDoor:
             return self._routed(config, key, 404) or _s3_error(
                 404, "NoSuchKey", "The specified key does not exist.", key
             )
-        # The stored system and user metadata (Content-Type, Cache-Control, x-amz-meta-*), as S3 serves it.
-        headers = {_header_case(k): str(v) for k, v in {**found.metadata, **found.response_dict}.items()}
-        headers.pop("Content-Length", None)
-        return http_conditions.respond(request, headers, found, _s3_error)  # Range, If-*, 304/412/206
+        return http_conditions.respond(request, _object_headers(found), found, _s3_error)  # Range, If-*
+
+    def website_hit(self, method: str, raw: str) -> tuple[int, list[tuple[str, str]], bytes, int] | None:
+        """What ``website`` answers an unconditional GET/HEAD of a public object (status, headers,
+        body, length), without a werkzeug Request/Response; None for every other answer."""
+        from moto.s3.models import s3_backends
+
+        bucket_name, _, raw_key = raw.partition("/")
+        bucket = s3_backends[self.account_id]["aws"].buckets.get(bucket_name)
+        if bucket is None or not bucket.website_configuration:
+            return None
+        config = _valid_config(bucket.website_configuration)
+        if config is None or not _public_read(bucket.policy, bucket_name):
+            return None
+        key = unquote(raw_key)
+        if key == "" or key.endswith("/"):
+            key += config["index"]
+        found = bucket.keys.get(key)
+        if found is None:
+            return None
+        headers = _object_headers(found)
+        if "Content-Type" not in headers:
+            return None  # werkzeug's default type on the full path
+        headers["Accept-Ranges"] = "bytes"
+        return 200, list(headers.items()), b"" if method == "HEAD" else found.value, found.size
 
     def _routed(self, config: dict, key: str, status: int) -> Response | None:
         for rule in config["rules"]:
@@ -283,6 +304,26 @@ def _s3_error(status: int, code: str, message: str, resource: str = "") -> Respo
     return Response(body, status=status, content_type="text/html; charset=utf-8")
 
 
+def _object_headers(found: Any) -> dict[str, str]:
+    """The stored system and user metadata (Content-Type, Cache-Control, x-amz-meta-*), as S3 serves it."""
+    headers = {_header_case(k): str(v) for k, v in {**found.metadata, **found.response_dict}.items()}
+    headers.pop("Content-Length", None)
+    return headers
+
+
+def _valid_config(xml: bytes | str) -> dict | None:
+    """The parsed configuration (read-only: shared between requests), None when it is not valid."""
+    try:
+        return _parsed_config(xml) if isinstance(xml, (bytes, str)) else _website_config(xml)
+    except (ET.ParseError, TypeError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed_config(xml: bytes | str) -> dict:
+    return _website_config(xml)
+
+
 def _website_config(xml: bytes | str) -> dict:
     """Index document and routing rules from the stored WebsiteConfiguration XML."""
     root = ET.fromstring(xml)
@@ -307,8 +348,19 @@ def _website_config(xml: bytes | str) -> dict:
     return {"index": index, "rules": rules}
 
 
-def _public_read(policy: bytes | None, bucket: str) -> bool:
+def _public_read(policy: bytes | str | None, bucket: str) -> bool:
     """Whether the bucket policy lets anyone s3:GetObject its objects (as the template grants)."""
+    if isinstance(policy, (bytes, str)):
+        return _public_read_cached(policy, bucket)
+    return _policy_grants_read(policy, bucket)
+
+
+@functools.lru_cache(maxsize=256)
+def _public_read_cached(policy: bytes | str, bucket: str) -> bool:
+    return _policy_grants_read(policy, bucket)
+
+
+def _policy_grants_read(policy: Any, bucket: str) -> bool:
     if not policy:
         return False
     try:

@@ -2,9 +2,12 @@
 
 A snapshot is ``MAGIC, length, sha256, payload``, written to a temporary file, fsynced and renamed
 over, so it is either whole or absent. A journal is ``MAGIC`` then records ``length, crc32, payload``,
-each fsynced before the write it records is acknowledged. Reading a journal stops at a torn last
-record (a crash during an append whose write was never acknowledged); a damaged record before the
-end, a bad header or a checksum mismatch in a snapshot raises ``Unreadable`` naming the file.
+each fsynced before the write it records is acknowledged; an object write appends its body's
+bytes as records of their own (the length's top bit set) just before the record that refers to
+them, in the same write and the same fdatasync (one fsync per acknowledged write). Reading a
+journal stops at a torn last record (a crash during an append whose write was never
+acknowledged); a damaged record before the end, a bad header or a checksum mismatch in a snapshot
+raises ``Unreadable`` naming the file.
 """
 
 import hashlib
@@ -19,6 +22,7 @@ SNAPSHOT_MAGIC = b"RESIZER-LOCALCLOUD-SNAPSHOT-2\n"
 JOURNAL_MAGIC = b"RESIZER-LOCALCLOUD-JOURNAL-2\n"
 _SNAPSHOT_HEAD = struct.Struct(">Q32s")
 _RECORD_HEAD = struct.Struct(">II")
+BODY_FLAG = 1 << 31  # in a record's length: an object body's bytes, not a pickled record
 log = logging.getLogger(__name__)
 
 
@@ -78,11 +82,21 @@ class JournalWriter:
             os.fsync(self._fd)
             fsync_dir(path.parent)
 
-    def append(self, payload: bytes) -> None:
-        """Append one record, durable on return; on failure the file is cut back to what it was."""
+    @property
+    def size(self) -> int:
+        return os.fstat(self._fd).st_size
+
+    def append(self, payload: bytes, bodies: list[bytes] | tuple = ()) -> None:
+        """Append the body records (object bytes, read back at ``body_offsets``) and then one
+        record, with one write and one fdatasync, durable on return; on failure the file is cut
+        back to what it was."""
         size = os.fstat(self._fd).st_size
+        parts: list[bytes] = []
+        for body in bodies:
+            parts += [_RECORD_HEAD.pack(len(body) | BODY_FLAG, zlib.crc32(body)), body]
+        parts += [_RECORD_HEAD.pack(len(payload), zlib.crc32(payload)), payload]
         try:
-            self._write(_RECORD_HEAD.pack(len(payload), zlib.crc32(payload)) + payload)
+            self._write(b"".join(parts) if len(parts) > 2 else parts[0] + parts[1])
             os.fdatasync(self._fd)
         except OSError:
             try:
@@ -106,36 +120,53 @@ class JournalWriter:
             self._fd = -1
 
 
+def body_offsets(start: int, sizes: list[int]) -> list[int]:
+    """Where the bytes of body records of these sizes land when appended at file size start."""
+    offsets = []
+    for size in sizes:
+        start += _RECORD_HEAD.size
+        offsets.append(start)
+        start += size
+    return offsets
+
+
 def read_journal(path: Path) -> Iterator[bytes]:
-    """The payloads of path's records in order, up to a torn last record; Unreadable otherwise."""
+    """The payloads of path's records in order (body records checked, then skipped: the objects
+    read them from the file), up to a torn last record; Unreadable otherwise."""
     try:
-        data = path.read_bytes()
+        saved = open(path, "rb")  # noqa: SIM115 (closed below; a generator)
+        total = os.fstat(saved.fileno()).st_size
     except OSError as exc:
         raise Unreadable(path, f"cannot be read: {exc.strerror or exc}") from None
-    if not data:
-        return
-    if not data.startswith(JOURNAL_MAGIC):
-        if JOURNAL_MAGIC.startswith(data):
-            return  # the header itself was torn: no record was ever acknowledged
-        raise Unreadable(path, "not a local cloud journal (its header is wrong)")
-    offset = len(JOURNAL_MAGIC)
-    while offset < len(data):
-        head = data[offset : offset + _RECORD_HEAD.size]
-        if len(head) < _RECORD_HEAD.size:
-            return  # torn last record
-        length, crc = _RECORD_HEAD.unpack(head)
-        start = offset + _RECORD_HEAD.size
-        payload = data[start : start + length]
-        last = start + length >= len(data)
-        if len(payload) < length:
-            return  # torn last record
-        if zlib.crc32(payload) != crc:
-            if last:  # a torn last record whose bytes did not all reach the disk (never acknowledged)
-                log.warning("%s: ignoring its last record, torn by a crash during its write", path)
-                return
-            raise Unreadable(path, f"damaged record at byte {offset} (its checksum does not match)")
-        yield payload
-        offset = start + length
+    with saved:
+        magic = saved.read(len(JOURNAL_MAGIC))
+        if not magic:
+            return
+        if magic != JOURNAL_MAGIC:
+            if JOURNAL_MAGIC.startswith(magic) and total == len(magic):
+                return  # the header itself was torn: no record was ever acknowledged
+            raise Unreadable(path, "not a local cloud journal (its header is wrong)")
+        offset = len(JOURNAL_MAGIC)
+        while offset < total:
+            head = saved.read(_RECORD_HEAD.size)
+            if len(head) < _RECORD_HEAD.size:
+                return  # torn last record
+            length, crc = _RECORD_HEAD.unpack(head)
+            start = offset + _RECORD_HEAD.size
+            body = bool(length & BODY_FLAG)
+            length &= ~BODY_FLAG
+            payload = saved.read(length)
+            last = start + length >= total
+            if len(payload) < length:
+                return  # torn last record
+            if zlib.crc32(payload) != crc:
+                if last:  # a torn last record whose bytes did not all reach the disk (never acknowledged)
+                    log.warning("%s: ignoring its last record, torn by a crash during its write", path)
+                    return
+                raise Unreadable(path, f"damaged record at byte {offset} (its checksum does not match)")
+            if not body:
+                yield payload
+            offset = start + length
 
 
 def fsync_dir(folder: Path) -> None:

@@ -22,13 +22,16 @@ lambda factories), so reducers here rebuild them.
 
 import contextlib
 import copyreg
+import errno
 import io
 import logging
+import os
 import pickle
 import re
 import threading
 import time
 import weakref
+import zlib
 from collections import defaultdict
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -107,8 +110,15 @@ def _reducers() -> dict:
 _body_root: Path = Path(".")  # where DiskBody references resolve (the loading store's folder)
 
 
+_state_root: Path = Path(".")  # where journal body references resolve
+
+
 def _restore_body(name: str, size: int, crc: int) -> bodies.DiskBody:
     return bodies.DiskBody(_body_root / name[:2] / name, size, crc)
+
+
+def _restore_journal_body(journal_name: str, offset: int, size: int, crc: int) -> bodies.DiskBody:
+    return bodies.DiskBody(_state_root / journal_name, size, crc, offset)
 
 
 def _restore_key(cls: type, state: dict) -> Any:
@@ -118,17 +128,28 @@ def _restore_key(cls: type, state: dict) -> Any:
     return key
 
 
-def _dumps(obj: Any, store: bodies.BodyStore, refs: set[str]) -> bytes:
-    """Pickle obj with every S3 body written to (or referenced in) the body store."""
+def _dumps(obj: Any, store: bodies.BodyStore, refs: set[str], place: Any = None) -> bytes:
+    """Pickle obj with every S3 body written to (or referenced in) the body store, or, given
+    ``place`` (a journal record), with each body still in memory handed to ``place(key, data)``,
+    which says where in the journal it goes."""
     from moto.s3.models import FakeKey
 
     def body(disk: bodies.DiskBody) -> tuple:
+        if disk.in_journal:
+            return (_restore_journal_body, (disk.path.name, disk.offset, disk.size, disk.crc))
         refs.add(disk.name)
         return (_restore_body, (disk.name, disk.size, disk.crc))
 
     def key(fake: Any) -> tuple:
-        store.externalize(fake)
         state = {k: v for k, v in fake.__dict__.items() if k != "lock"}
+        buffer = fake._value_buffer
+        if place is None:
+            state["_value_buffer"] = store.externalize(fake, sync=False)  # synced before the snapshot
+        elif not isinstance(buffer, bodies.DiskBody):
+            with fake.lock:
+                buffer.seek(0)
+                data = buffer.read()
+            state["_value_buffer"] = place(fake, buffer, data)
         return (_restore_key, (type(fake), state))
 
     out = io.BytesIO()
@@ -181,11 +202,12 @@ class Store:
     """The state in data_dir: load it, journal object writes, take snapshots, report health."""
 
     def __init__(self, data_dir: Path) -> None:
-        global _body_root
+        global _body_root, _state_root
         self.data_dir = data_dir
         self.state_dir = data_dir / STATE_DIR
         self.bodies = bodies.BodyStore(data_dir)
-        _body_root = self.bodies.root
+        _body_root, _state_root = self.bodies.root, self.state_dir
+        self._in_journal: list[Any] = []  # keys whose bodies are journal records: files at the next snapshot
         self._lock = threading.Lock()  # journal appends and snapshot captures, in order
         self._checkpointing = threading.Lock()
         self._journal: journal.JournalWriter | None = None
@@ -310,10 +332,29 @@ class Store:
             with self._lock:
                 if self._journal is None or self._journal.closed:
                     raise SaveFailed("the local cloud's state is not open for writing")
+                if os.statvfs(self.state_dir).f_flag & os.ST_RDONLY:  # the open journal would still take it
+                    raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self.state_dir))
                 refs: set[str] = set()
-                payload = _dumps(_capture_s3(changes), self.bodies, refs)
-                self._journal.append(payload)
+                placed: list[tuple[Any, Any, bytes, bodies.DiskBody]] = []
+                writer = self._journal
+                cursor = [writer.size]
+
+                def place(fake: Any, buffer: Any, data: bytes) -> bodies.DiskBody:
+                    (offset,) = journal.body_offsets(cursor[0], [len(data)])
+                    cursor[0] = offset + len(data)
+                    disk = bodies.DiskBody(writer.path, len(data), zlib.crc32(data), offset)
+                    placed.append((fake, buffer, data, disk))
+                    return disk
+
+                payload = _dumps(_capture_s3(changes), self.bodies, refs, place)
+                writer.append(payload, [data for _, _, data, _ in placed])  # one fdatasync
                 self._journal_refs.setdefault(self._generation, set()).update(refs)
+                for fake, buffer, _, disk in placed:  # the key now reads its body from the journal
+                    with fake.lock:
+                        if fake._value_buffer is buffer:
+                            fake._value_buffer = disk
+                            self._in_journal.append(fake)
+                    buffer.close()
         except SaveFailed as failed:
             self._failed(str(failed))
             raise
@@ -335,6 +376,10 @@ class Store:
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self._lock:
+            in_journal, self._in_journal = self._in_journal, []
+        for fake in in_journal:  # bodies in the journal become files, outside the lock (writes go on)
+            self.bodies.externalize(fake, sync=False)
+        with self._lock:
             version = _version
             started = time.time()
             refs: set[str] = set()
@@ -346,6 +391,7 @@ class Store:
                 self._journal.close()
             self._journal, self._generation = fresh, generation
             self._journal_refs[generation] = set()
+        self.bodies.sync_pending()  # the new body files are durable before the snapshot that names them
         journal.write_snapshot(
             self.state_dir / f"snapshot-{generation}.bin", pickle.dumps(sorted(refs)) + payload
         )

@@ -27,6 +27,8 @@ from typing import Any
 
 from localcloud.contract import DEFAULT_DATA_DIR, DEFAULT_PORT, HEALTH_PATH, SERVICE_NAME
 
+FAST_PATH = os.environ.get("LOCALCLOUD_FAST_PATH", "1") != "0"  # 0: every request through the WSGI app
+
 log = logging.getLogger("localcloud")
 
 
@@ -43,6 +45,7 @@ class LocalCloud:
     cdn: Any = None
     claim: Any = None  # localcloud.ownership.Claim: this process owns data_dir
     store: Any = None
+    fast: Any = None  # localcloud.fast_path.FastPath: hits answered without the WSGI app
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -75,6 +78,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
         cdn,
         cloudformation,
         durable_writes,
+        fast_path,
         frontdoor,
         lambda_metrics,
         lambda_runtime,
@@ -209,7 +213,8 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
             answer = aws_errors.internal(environ, message)
             return aws_errors.send(start_response, answer, close=True, exc_info=again())
 
-    return LocalCloud(base_url, data_dir, app, runtime, cdn=distributions, store=store)
+    fast = fast_path.FastPath(door, distributions, DEFAULT_ACCOUNT_ID) if FAST_PATH else None
+    return LocalCloud(base_url, data_dir, app, runtime, cdn=distributions, store=store, fast=fast)
 
 
 def _propagating(factory: Any) -> Any:
@@ -259,6 +264,10 @@ def start(
 
     persistence.StateUnreadable when the saved state cannot be trusted (nothing is bound then).
     """
+    from localcloud import fast_start
+
+    fast_start.prefetch_lambda_python()  # a subprocess, on the other core while moto is imported
+    fast_start.import_moto_regions_once()  # before anything imports moto's CloudFormation (ports does)
     from localcloud import http_server, ownership, persistence, ports
 
     data_dir = (data_dir or DEFAULT_DATA_DIR).resolve()
@@ -272,6 +281,7 @@ def start(
             with contextlib.suppress(persistence.SaveFailed):  # logged; health and each write say so
                 cloud.store.start()  # a first snapshot: compacts the journals
             cloud.server = http_server.make_server(host, port, cloud.app)
+            cloud.server.fast = cloud.fast
         except BaseException:
             cloud.runtime.shutdown()
             raise

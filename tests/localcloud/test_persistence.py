@@ -189,17 +189,17 @@ def test_a_write_that_cannot_be_saved_fails_and_health_says_why_until_a_save_suc
     store.start()
     aws.create_bucket(Bucket="full-bucket")
     aws.put_object(Bucket="full-bucket", Key="k", Body=b"data")
-    real_write = bodies.BodyStore.write
+    real_append = journal.JournalWriter.append
 
-    def disk_full(self, data):
-        raise OSError(errno.ENOSPC, "No space left on device", str(self.root))
+    def disk_full(self, payload, bodies=()):  # the body and its record go to the journal together
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
 
-    monkeypatch.setattr(bodies.BodyStore, "write", disk_full)
+    monkeypatch.setattr(journal.JournalWriter, "append", disk_full)
     with pytest.raises(persistence.SaveFailed, match="No space left on device"):
         store.record_s3([("key", "full-bucket", "k")])
     health = store.health()
     assert health["saving"] == "failing" and "No space left" in health["error"]
-    monkeypatch.setattr(bodies.BodyStore, "write", real_write)
+    monkeypatch.setattr(journal.JournalWriter, "append", real_append)
     saver = persistence.Saver(store, interval=3600)
     saver._save_if_changed()  # the failure marked the state changed: the next round saves it
     assert store.health()["saving"] == "ok"
@@ -266,3 +266,37 @@ def test_a_state_saved_before_the_resource_modules_moved_still_loads(made, old_m
     assert old != saved
     loaded = persistence._loads(old)
     assert type(loaded) is cls and vars(loaded) == vars(cls(*args))
+
+
+def test_an_object_write_costs_one_fsync_and_its_body_becomes_a_file_at_the_next_snapshot(
+    tmp_path, aws, monkeypatch
+):
+    store = persistence.Store(tmp_path)
+    store.load()
+    store.start()
+    aws.create_bucket(Bucket="sync-bucket")
+    store.checkpoint()  # a bucket-level write takes a snapshot
+    aws.put_object(Bucket="sync-bucket", Key="k", Body=b"one fsync" * 1000)
+    syncs = []
+    for name in ("fsync", "fdatasync"):
+        real = getattr(persistence.os, name)
+        monkeypatch.setattr(
+            journal.os, name, lambda fd, real=real, name=name: (syncs.append(name), real(fd))[1]
+        )
+    store.record_s3([("key", "sync-bucket", "k")])
+    assert syncs == ["fdatasync"], "the body and its record: one write, one fdatasync"
+    from moto.s3.models import s3_backends
+
+    key = s3_backends["123456789012"]["aws"].buckets["sync-bucket"].keys["k"]
+    assert key._value_buffer.in_journal and key.value == b"one fsync" * 1000
+    store.close()
+    _restart(tmp_path)  # a kill -9 now: the journal holds the body
+    assert aws.get_object(Bucket="sync-bucket", Key="k")["Body"].read() == b"one fsync" * 1000
+    store = _restart(tmp_path)
+    store.start()  # a snapshot: the body moves to a file of its own
+    key = s3_backends["123456789012"]["aws"].buckets["sync-bucket"].keys["k"]
+    assert isinstance(key._value_buffer, bodies.DiskBody) and not key._value_buffer.in_journal
+    for old in (tmp_path / "state").glob("journal-*.log"):
+        old.unlink()  # the journals are no longer needed for this object
+    _restart(tmp_path)
+    assert aws.get_object(Bucket="sync-bucket", Key="k")["Body"].read() == b"one fsync" * 1000
