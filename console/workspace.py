@@ -98,6 +98,7 @@ def secret_parameters() -> set[str]:
     from operations import template
 
     try:
-        return {name for name, spec in template.parameters(template.read()).items() if spec.get("NoEcho")}
+        declared = template.parameters(template.read())
+        return {name for name, spec in declared.items() if spec.get("NoEcho")} | {"SigningKey"}  # kept in SSM
     except Exception:  # an unreadable template hides nothing it cannot name; SigningKey stays hidden
         return {"SigningKey"}

@@ -48,7 +48,7 @@ from moto.s3.exceptions import BucketNotEmpty, MissingBucket
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from localcloud import cloudformation
+from localcloud import cfn_api_logging, cloudformation
 
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -851,6 +851,7 @@ class ApiStage(_Defaults, CloudFormationModel):
         **kwargs: Any,
     ) -> "ApiStage":
         props = _props(cloudformation_json)
+        settings = cfn_api_logging.stage_settings(props, account_id, region_name)  # refused first
         stage = _apigw(account_id, region_name).create_stage(
             props["RestApiId"],
             resource_name,
@@ -862,6 +863,7 @@ class ApiStage(_Defaults, CloudFormationModel):
             tags=_tags(props.get("Tags")) or None,
             tracing_enabled=props.get("TracingEnabled"),
         )
+        cfn_api_logging.apply(stage, settings)
         return cls(props["RestApiId"], stage)
 
     @classmethod
@@ -878,6 +880,7 @@ class ApiStage(_Defaults, CloudFormationModel):
         if props["RestApiId"] != original_resource.api_id or name != original_resource.stage.name:
             return cls.create_from_cloudformation_json(name, cloudformation_json, account_id, region_name)
         stage = original_resource.stage
+        cfn_api_logging.apply(stage, cfn_api_logging.stage_settings(props, account_id, region_name))
         stage.deployment_id = props.get("DeploymentId")
         stage.description = props.get("Description", "")
         stage.variables = dict(props.get("Variables") or {})

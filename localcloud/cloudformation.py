@@ -167,9 +167,9 @@ def _register_models() -> None:
     from moto.cloudformation import parsing
     from moto.core.common_models import CloudFormationModel
 
-    from localcloud import cfn_resources
+    from localcloud import cfn_api_logging, cfn_resources
 
-    ours = cfn_resources.MODELS + cfn_cloudfront.MODELS
+    ours = cfn_resources.MODELS + cfn_cloudfront.MODELS + cfn_api_logging.MODELS
     # The models implement moto's model protocol: moto calls these by these parameter names.
     for method, expect in _MODEL_PROTOCOL.items():
         patching.check(CloudFormationModel, method, expect)

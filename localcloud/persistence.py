@@ -37,7 +37,18 @@ from typing import Any
 
 from localcloud import bodies, journal
 
-SERVICES = ("s3", "cloudformation", "lambda", "iam", "logs", "apigateway", "cloudwatch", "sts", "cloudfront")
+SERVICES = (
+    "s3",
+    "cloudformation",
+    "lambda",
+    "iam",
+    "logs",
+    "apigateway",
+    "cloudwatch",
+    "sts",
+    "cloudfront",
+    "ssm",
+)
 STATE_DIR = "state"
 LEGACY_STATE_FILE = "state.pickle"
 FORMAT = f"2 (moto {version('moto')})"  # moto's pickled objects load only into the moto that saved them

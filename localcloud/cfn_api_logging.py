@@ -1,0 +1,151 @@
+"""AWS::ApiGateway::Account, and a stage's MethodSettings and AccessLogSetting, for the local cloud.
+
+API Gateway writes access logs through one CloudWatch role per account and region (its Settings,
+``cloudwatchRoleArn``): it refuses a stage with access logging until that role is set ("CloudWatch
+Logs role ARN must be set in account settings to enable logging"), a format without
+``$context.requestId`` (or ``extendedRequestId``), and a destination that is not a log group ARN.
+AWS::ApiGateway::Account sets the role (the role must exist and trust apigateway.amazonaws.com);
+deleting the resource leaves the account setting as it is, as on AWS.
+"""
+
+import json
+import uuid
+from typing import Any
+
+from moto.apigateway.exceptions import BadRequestException
+from moto.apigateway.models import apigateway_backends
+from moto.core.common_models import CloudFormationModel
+from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
+
+from localcloud import api_access_log
+
+NO_ROLE = "CloudWatch Logs role ARN must be set in account settings to enable logging"
+BAD_ROLE = "The role ARN does not have required permissions set to API Gateway"
+
+
+def _props(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
+    return dict(cloudformation_json.get("Properties") or {})
+
+
+def stage_settings(props: dict[str, Any], account_id: str, region_name: str) -> dict[str, Any]:
+    """The stage's method settings and access log settings, as GetStage shows them; refused as
+    API Gateway refuses them (BadRequestException)."""
+    methods: dict[str, dict[str, Any]] = {}
+    for setting in props.get("MethodSettings") or []:
+        path = str(setting.get("ResourcePath", "/*"))
+        key = f"{path.lstrip('/').replace('/', '~1')}/{setting.get('HttpMethod', '*')}"
+        found: dict[str, Any] = {}
+        for name, api_name, kind in (
+            ("ThrottlingRateLimit", "throttlingRateLimit", float),
+            ("ThrottlingBurstLimit", "throttlingBurstLimit", int),
+            ("MetricsEnabled", "metricsEnabled", bool),
+            ("LoggingLevel", "loggingLevel", str),
+            ("DataTraceEnabled", "dataTraceEnabled", bool),
+        ):
+            if setting.get(name) is not None:
+                value = setting[name]
+                found[api_name] = (str(value).lower() == "true") if kind is bool else kind(float(value))
+        if found.get("throttlingRateLimit", 0) < 0 or found.get("throttlingBurstLimit", 0) < 0:
+            raise BadRequestException("Throttling limits must be zero or more")
+        methods[key] = found
+    access = props.get("AccessLogSetting")
+    if not access:
+        return {"method_settings": methods, "access_log_settings": None}
+    arn, text = str(access.get("DestinationArn", "")), str(access.get("Format", ""))
+    if api_access_log.destination(arn) is None:
+        raise BadRequestException(f"Invalid ARN specified in the request. ARN: {arn}")
+    if "$context.requestId" not in text and "$context.extendedRequestId" not in text:
+        raise BadRequestException(
+            "Access Log format must contain either $context.requestId or $context.extendedRequestId"
+        )
+    if not apigateway_backends[account_id][region_name].get_account().cloudwatch_role_arn:
+        raise BadRequestException(NO_ROLE)
+    return {"method_settings": methods, "access_log_settings": {"format": text, "destinationArn": arn}}
+
+
+def apply(stage: Any, settings: dict[str, Any]) -> None:
+    """Give a moto Stage the settings ``stage_settings`` returned."""
+    stage.method_settings = settings["method_settings"]
+    stage.access_log_settings = settings["access_log_settings"]
+
+
+class AccountModel(CloudFormationModel):
+    """AWS::ApiGateway::Account: sets the account's CloudWatch role for API Gateway in the region."""
+
+    def __init__(self, physical_id: str) -> None:
+        self.id = physical_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Account"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.id
+
+    @property
+    def is_created(self) -> bool:
+        return True
+
+    @classmethod
+    def _set(cls, props: dict[str, Any], account_id: str, region_name: str) -> None:
+        arn = str(props.get("CloudWatchRoleArn") or "")
+        if arn:
+            try:
+                role = iam_backends[account_id][get_partition(region_name)].get_role_by_arn(arn)
+            except Exception:
+                raise BadRequestException(BAD_ROLE) from None
+            trust = role.assume_role_policy_document
+            if "apigateway.amazonaws.com" not in (trust if isinstance(trust, str) else json.dumps(trust)):
+                raise BadRequestException(BAD_ROLE)
+        operation = {"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}
+        apigateway_backends[account_id][region_name].update_account([operation])
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> "AccountModel":
+        cls._set(_props(cloudformation_json), account_id, region_name)
+        return cls(f"{resource_name[:5]}-accou-{uuid.uuid4().hex[:12]}")
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls,
+        original_resource: "AccountModel",
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> "AccountModel":
+        cls._set(_props(cloudformation_json), account_id, region_name)
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        """API Gateway has no call to unset it: the account keeps the role, as on AWS."""
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """As delete_from_cloudformation_json."""
+
+
+#: The models this module registers (localcloud.cloudformation.install).
+MODELS: tuple[type[CloudFormationModel], ...] = (AccountModel,)
