@@ -386,7 +386,7 @@ def test_role_is_least_privilege(resources):
     assert as_list(trust["Action"]) == ["sts:AssumeRole"]
 
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
-    # The signing key's and X-Ray's grants exist only when used (tests/cloudformation/test_template_hardening.py).
+    # The signing key's and X-Ray's grants exist only when used (test_template_hardening.py).
     statements = [s for s in statements if "Fn::If" not in s]
     assert all(s["Effect"] == "Allow" for s in statements)
     grants = {action: s["Resource"] for s in statements for action in as_list(s["Action"])}

@@ -512,7 +512,7 @@ def test_operations_deploy_succeeds_then_reports_a_failed_update(
     assert settled.status == "CREATE_COMPLETE"
 
     fake_build["code"] = "def handler(event, context):\n    return {'statusCode': 500}\n"
-    planned = deploy.plan(clients, Settings(settings.target, {"MemorySize": "512"}), sleep=lambda s: None)
+    planned = deploy.plan(clients, Settings(settings.target, {"MemorySize": "1536"}), sleep=lambda s: None)
     assert [(c.action, c.logical_id) for c in planned.changes] == [("Modify", "Function")]
     assert planned.artifact is not None and planned.artifact.key != first.parameters["ArtifactKey"]
     # The zip goes up when the plan is executed: make that upload go nowhere, so it is missing.
