@@ -36,7 +36,7 @@ class Bucket:
 def limits(stage: Any, resource_path: str, method: str) -> tuple[float, float] | None:
     """(rate per second, burst) that apply to this method of the stage, or None when unthrottled."""
     settings = getattr(stage, "method_settings", None) or {}
-    own = f"{resource_path.lstrip('/').replace('/', '~1')}/{method}"
+    own = f"{resource_path.replace('/', '~1')}/{method}"  # /a/b -> ~1a~1b, as GetStage names it
     for key in (own, "*/*"):
         found = settings.get(key)
         if found and "throttlingRateLimit" in found and "throttlingBurstLimit" in found:

@@ -34,7 +34,8 @@ def stage_settings(props: dict[str, Any], account_id: str, region_name: str) -> 
     methods: dict[str, dict[str, Any]] = {}
     for setting in props.get("MethodSettings") or []:
         path = str(setting.get("ResourcePath", "/*"))
-        key = f"{path.lstrip('/').replace('/', '~1')}/{setting.get('HttpMethod', '*')}"
+        resource = "*" if path == "/*" else path.replace("/", "~1")  # /a/b -> ~1a~1b, as GetStage names it
+        key = f"{resource}/{setting.get('HttpMethod', '*')}"
         found: dict[str, Any] = {}
         for name, api_name, kind in (
             ("ThrottlingRateLimit", "throttlingRateLimit", float),
