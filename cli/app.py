@@ -14,6 +14,7 @@ from cli.commands.invoke import invoke, resize
 from cli.commands.logs import logs
 from cli.commands.metrics import metrics
 from cli.commands.package import package
+from cli.commands.sign import sign
 from cli.commands.status import status
 from cli.commands.up import up
 from cli.options import Common, EndpointUrl, Output, Profile, Region, Stack
@@ -33,6 +34,7 @@ app.command(rich_help_panel="Function")(invoke)
 app.command(rich_help_panel="Function")(resize)
 app.command(rich_help_panel="Function")(logs)
 app.command(rich_help_panel="Function")(metrics)
+app.command(rich_help_panel="Images")(sign)
 app.add_typer(images.app, name="images", rich_help_panel="Images")
 app.add_typer(cdn.app, name="cdn", rich_help_panel="Images")
 app.command(rich_help_panel="Console")(console)

@@ -17,7 +17,7 @@ upgrade does not turn signing off.
 from dataclasses import dataclass
 from typing import Any
 
-from operations.aws import Clients
+from operations.aws import Clients, translated
 from operations.errors import ConfigError
 from operations.parameters import MASK, ParameterChange
 
@@ -127,3 +127,44 @@ def read(clients: Clients, name: str, version: int = 0) -> str:
     """The key a stack's function uses (for signing URLs): the SecureString's value at ``version``."""
     selector = f"{name}:{version}" if version else name
     return str(clients.client("ssm").get_parameter(Name=selector, WithDecryption=True)["Parameter"]["Value"])
+
+
+@dataclass(frozen=True)
+class SignedUrl:
+    """A URL the stack's function accepts: the canonical path, signed with the stack's key."""
+
+    url: str
+    path: str  # canonical
+    expires: int | None  # Unix seconds, or None: valid until the key changes
+
+
+@translated
+def signed_url(
+    clients: Clients, stack_name: str, path: str, *, expires_in: int | None, now: float
+) -> SignedUrl:
+    """Sign ``path`` (made canonical) with the key the stack's function reads, under the stack's
+    public URL; ConfigError when the path is invalid or the stack does not sign requests."""
+    from operations import stack
+    from resizer_function.errors import RequestRefused
+    from resizer_function.request import parse_path
+    from resizer_function.signing import sign
+
+    try:
+        request = parse_path("/" + path.strip().lstrip("/"))
+    except RequestRefused as refused:
+        raise ConfigError(f"invalid path: {refused.message}", hint="e.g. 300x200/photo.jpg") from None
+    if expires_in is not None and expires_in <= 0:
+        raise ConfigError("--expires must be a number of seconds above 0")
+    found = stack.require(clients.client("cloudformation"), stack_name)
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in found.get("Parameters", [])}
+    name = parameters.get(NAME_PARAMETER, "")
+    if not name:
+        raise ConfigError(
+            f"stack {stack_name} does not sign requests: its URLs need no signature",
+            hint="turn signing on with: resizer deploy -p SigningKey=...",
+        )
+    key = read(clients, name, int(parameters.get(VERSION_PARAMETER) or 0))
+    outputs = stack.outputs(found)
+    base = outputs.get("CdnUrl") or outputs.get("WebsiteUrl") or outputs.get("ApiUrl", "")
+    expires = int(now) + expires_in if expires_in is not None else None
+    return SignedUrl(f"{base}{request.url_path}?{sign(request.path, key, expires)}", request.path, expires)

@@ -178,6 +178,26 @@ def test_a_signed_url_is_served_and_an_unsigned_one_refused(cloud):
     assert status == 403 and json.loads(body)["error"] == "invalid_signature"
 
 
+def test_resizer_sign_prints_a_url_the_function_accepts_and_never_the_key(cloud):
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    def sign_cli(*args: str):
+        where = ["--endpoint-url", cloud.url, "--stack", STACK]
+        return CliRunner().invoke(app, ["sign", *args, *where])
+
+    result = sign_cli("140x/sample.jpg", "--expires", "600")
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith(cloud.ready.outputs["CdnUrl"] + "/140x/sample.jpg?expires=") and KEY not in url
+    wait_for_a_full_bucket()
+    status, body = get(url)  # through the local CloudFront: S3 misses, the API renders
+    assert status == 200 and body[:3] == b"\xff\xd8\xff"
+    refused = sign_cli("nothing")
+    assert refused.exit_code == 2 and "invalid path" in refused.output
+
+
 def test_a_burst_within_the_limit_passes_and_beyond_it_gets_429(cloud):
     wait_for_a_full_bucket()
     url = f"{cloud.api}/10x/nothing-here.jpg"  # the function answers 403 at once: a cheap request
