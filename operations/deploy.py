@@ -265,12 +265,14 @@ LOGS_ROLE = "ApiGatewayLogsRole"
 
 def _api_logs_role(clients: Clients, given: dict[str, str], current: dict | None, declared: dict) -> None:
     """API Gateway refuses a stage's access logging until the account has its CloudWatch role (one
-    per account and region). A new stack sets one only when the account has none (``create``),
-    never replacing the account's; ``existing`` without one is refused here, before any change."""
+    per account and region). A stack that does not have the parameter yet (a new one, or one made
+    by an older template) sets the role only when the account has none (``create``), never
+    replacing the account's; ``existing`` without one is refused here, before any change."""
     if LOGS_ROLE not in declared:
         return
+    first_time = current is None or LOGS_ROLE not in current
     value = given.get(LOGS_ROLE) or (current or {}).get(LOGS_ROLE) or str(declared[LOGS_ROLE].get("Default"))
-    if value != "existing" and (current is not None or LOGS_ROLE in given):
+    if value != "existing" and not (first_time and LOGS_ROLE not in given):
         return
     role = clients.client("apigateway").get_account().get("cloudwatchRoleArn")
     if value == "existing" and not role:
@@ -280,7 +282,7 @@ def _api_logs_role(clients: Clients, given: dict[str, str], current: dict | None
             hint=f"deploy with -p {LOGS_ROLE}=create (the stack creates it and keeps it), "
             "or set one in API Gateway's Settings",
         )
-    if current is None and LOGS_ROLE not in given and role:
+    if first_time and LOGS_ROLE not in given and role:
         given[LOGS_ROLE] = "existing"  # the account's role is kept, not replaced by the stack's
 
 
