@@ -123,13 +123,20 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
 
     assert described["StackStatus"] == "CREATE_COMPLETE"
     found = outputs(described)
-    assert set(found) == {"WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"}
+    assert set(found) == {
+        "WebsiteUrl",
+        "ApiUrl",
+        "BucketName",
+        "FunctionName",
+        "LogGroupName",
+        "ApiAccessLogGroupName",
+    }
     bucket, api_id = found["BucketName"], resources()["RestApi"]["PhysicalResourceId"]
     assert found["WebsiteUrl"] == f"http://{bucket}.s3-website.{REGION}.amazonaws.com"
     assert found["ApiUrl"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"
     assert (found["FunctionName"], found["LogGroupName"]) == ("resizer-resize", "/aws/lambda/resizer-resize")
     assert {r["ResourceStatus"] for r in resources().values()} == {"CREATE_COMPLETE"}
-    assert len(resources()) == 14
+    assert len(resources()) == 17  # with the access log group, API Gateway's CloudWatch role and its setting
 
     s3 = boto3.client("s3")
     website = s3.get_bucket_website(Bucket=bucket)
@@ -162,7 +169,10 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
     assert api["binaryMediaTypes"] == ["*/*"] and api["endpointConfiguration"]["types"] == ["REGIONAL"]
     stage = apigw.get_stage(restApiId=api_id, stageName="prod")
     assert stage["deploymentId"] == resources()["Deployment"]["PhysicalResourceId"]
-    assert stage["description"] == "The stage the CDN fails over to (or the images website redirects to)."
+    # ...and, when the stack sets the account's CloudWatch role, which setting (so the stage waits for it).
+    assert stage["description"].startswith(
+        "The stage the CDN fails over to (or the images website redirects to)"
+    )
 
     alarms = {
         a["MetricName"] + "/" + a["Namespace"]: a
@@ -314,7 +324,7 @@ def test_a_parameter_outside_its_constraints_is_refused(artifact: dict[str, str]
             Parameters=parameters,
         )
     )
-    assert message == "Parameter 'Timeout' must be a number not greater than 29"
+    assert message == "Parameter 'Timeout' must be a number not greater than 28"
     nothing_left()
 
 
@@ -459,6 +469,7 @@ def test_deleting_the_stack_removes_its_resources_but_keeps_the_bucket(artifact:
     api_id = resources()["RestApi"]["PhysicalResourceId"]
     bucket = found["BucketName"]
     boto3.client("s3").put_object(Bucket=bucket, Key="photo.jpg", Body=b"jpeg")
+    kept_role = resources()["ApiGatewayLogsRoleResource"]["PhysicalResourceId"]
 
     cfn().delete_stack(StackName=STACK)
 
@@ -471,7 +482,8 @@ def test_deleting_the_stack_removes_its_resources_but_keeps_the_bucket(artifact:
     with pytest.raises(ClientError, match="NotFound"):
         boto3.client("apigateway").get_stage(restApiId=api_id, stageName="prod")
     assert boto3.client("lambda").list_functions()["Functions"] == []
-    assert boto3.client("iam").list_roles()["Roles"] == []
+    # API Gateway's CloudWatch role is kept (DeletionPolicy Retain): the account setting still names it.
+    assert [r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]] == [kept_role]
     statuses = [
         (lid, status) for lid, status, _ in events(cfn().list_stacks()["StackSummaries"][0]["StackId"])
     ]

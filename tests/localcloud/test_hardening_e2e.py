@@ -165,6 +165,16 @@ def test_the_key_is_a_securestring_never_an_environment_variable(cloud):
     assert variables["SIGNING_KEY_VERSION"] == str(found["Parameter"]["Version"])
     stack = cloud.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
     assert KEY not in json.dumps(stack, default=str)
+    # The role may read exactly that parameter; X-Ray is off, so no trace grant (and no null statement).
+    iam = cloud.client("iam")
+    role = function["Role"].rsplit("/", 1)[1]
+    (policy,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    grants = {s["Sid"]: s for s in document["Statement"]}
+    assert grants["ReadTheSigningKeyOnly"]["Resource"] == found["Parameter"]["ARN"]
+    assert grants["ReadTheSigningKeyOnly"]["Action"] == "ssm:GetParameter"
+    assert "SendTraces" not in grants and "DecryptTheSigningKeyOnly" in grants
 
 
 def test_a_signed_url_is_served_and_an_unsigned_one_refused(cloud):
