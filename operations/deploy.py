@@ -211,9 +211,8 @@ IMAGES_BUCKET = "ImagesBucket"
 
 def _with_key(resolved: params.Resolved, signing: signing_key.Resolved) -> params.Resolved:
     """The resolved parameters plus the signing key's line: ``SigningKey`` as **** when signing is on."""
-    on = signing.signing or bool(
-        resolved.effective.get(signing_key.NAME_PARAMETER)
-    )  # or a SecureString of yours
+    # On when deploy stored a key, or the stack names a SecureString (one of the user's own, too).
+    on = signing.signing or bool(resolved.effective.get(signing_key.NAME_PARAMETER))
     effective = {**resolved.effective, signing_key.PSEUDO: params.MASK if on else ""}
     changes = resolved.changes + ([signing.change] if signing.change else [])
     return params.Resolved(resolved.api, effective, changes, resolved.fingerprints)
