@@ -90,6 +90,12 @@ COMMANDS = (
         "Run the web console: deploy, status, images, invoke, logs and metrics in a browser.",
     ),
     Entry("version", "cli.app:version_command", "Other", "Print the version."),
+    Entry(
+        "sign",
+        "cli.commands.sign:sign",
+        "Images",
+        "Print a signed URL for a stack deployed with -p SigningKey=... (the key is never shown).",
+    ),
     Entry("images", "cli.commands.images:app", "Images", "Browse, upload, download and delete images."),
     Entry(
         "cdn",

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from console import errors, security
 from console import state as console_state
-from console.routes import api, auth, cdn, deploy, destroy, images, invoke, logs, metrics, overview
+from console.routes import api, auth, cdn, deploy, destroy, images, invoke, logs, metrics, overview, sign
 from console.settings import ConsoleSettings
 from operations.errors import OperationError
 
@@ -35,7 +35,7 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         dependencies=[Depends(security.guard)],
     )
     app.state.console = console_state.build(settings)
-    for module in (auth, overview, cdn, deploy, images, invoke, logs, metrics, destroy, api):
+    for module in (auth, overview, cdn, deploy, images, invoke, logs, metrics, destroy, api, sign):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for kind in (OperationError, HTTPException, RequestValidationError, security.LoginRequired):

@@ -34,7 +34,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import patching
+from localcloud import cfn_novalue, patching
 
 _WEBSITE = re.compile(
     r"^https?://(?P<bucket>.+?)\.s3-website[-.][a-z0-9-]+\.amazonaws\.com(?P<rest>(?:[/?#].*)?)$"
@@ -120,6 +120,7 @@ def install(urls: LocalUrls | None = None) -> None:
             _patch_attributes()
             _patch_responses()
             _patch_conditions()
+            cfn_novalue.install(_patches)  # AWS::NoValue items leave their lists
         except BaseException:
             _undo()  # all or nothing: a target that changed leaves moto as it was
             raise

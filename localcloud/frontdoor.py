@@ -29,7 +29,7 @@ from urllib.parse import quote, unquote
 from moto.core import DEFAULT_ACCOUNT_ID
 from werkzeug.wrappers import Request, Response
 
-from localcloud import http_conditions
+from localcloud import api_access_log, api_throttle, http_conditions
 
 WEBSITE_PREFIX = "/_aws/s3-website/"
 API_PREFIX = "/_aws/execute-api/"
@@ -141,6 +141,12 @@ class FrontDoor:
     # -- API Gateway REST API ----------------------------------------------------------------
 
     def api(self, request: Request, raw: str) -> Response:
+        started = time.monotonic()
+        response = self._api(request, raw)
+        api_access_log.write(self.account_id, request, raw, response, started)  # the stage's access log
+        return response
+
+    def _api(self, request: Request, raw: str) -> Response:
         api_id, _, rest = raw.partition("/")
         stage_name, _, raw_path = rest.partition("/")
         found = self._rest_api(api_id)
@@ -157,6 +163,8 @@ class FrontDoor:
         method = resource.resource_methods.get(request.method) or resource.resource_methods.get("ANY")
         if method is None:
             return _api_error(403, "Missing Authentication Token")
+        if not api_throttle.admit(api, unquote(stage_name), resource.get_path(), request.method):
+            return _api_error(429, "Too Many Requests")
         integration = method.method_integration
         arn = _LAMBDA_URI.match(integration.uri or "") if integration else None
         if integration is None or integration.integration_type != "AWS_PROXY" or arn is None:

@@ -51,6 +51,7 @@ SERVICES = (
     "sts",
     "cloudfront",
     "events",  # the cleanup's rule (S3 -> EventBridge -> Lambda)
+    "ssm",
 )
 STATE_DIR = "state"
 LEGACY_STATE_FILE = "state.pickle"

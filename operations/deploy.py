@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from operations import package, stack, template
+from operations import package, signing_key, stack, template
 from operations import parameters as params
 from operations.aws import Clients, translated
 from operations.config import Settings
@@ -88,6 +88,7 @@ def plan(
     body = template.read(template_path)
     declared = template.parameters(body)
     given = {k: str(v) for k, v in settings.parameters.items()}
+    key = signing_key.take(given)  # not a template parameter: stored in SSM (operations/signing_key.py)
     params.validate(declared, given, TOOL_PARAMETERS)  # before any AWS call
     if platform is not None and platform not in package.PLATFORMS:
         known = ", ".join(package.PLATFORMS)
@@ -97,13 +98,18 @@ def plan(
     found = stack.describe(cfn, name)
     change_set_type = _change_set_type(found, name)
     current = _current_parameters(found) if change_set_type == "UPDATE" else None
+    signing = signing_key.resolve(clients, name, key, current)
+    given.update(signing.given)
+    _api_logs_role(clients, given, current, declared)
     tags = {t["Key"]: t["Value"] for t in (found or {}).get("Tags", [])}
     architecture = given.get("Architecture") or (current or {}).get("Architecture")
     architecture = architecture or str(declared["Architecture"]["Default"])
     platform = _platform(clients, platform, architecture, name)
     recorded = _recorded_fingerprints(tags.get(SECRETS_TAG, ""))
     salt = f"{clients.region}:{name}"
-    resolved = params.resolve(declared, given, current, set_by_tool={}, recorded=recorded, salt=salt)
+    resolved = _with_key(
+        params.resolve(declared, given, current, set_by_tool={}, recorded=recorded, salt=salt), signing
+    )
     digest = _digest(body, resolved, package.source_digest(platform), platform)
     if (
         not force
@@ -129,6 +135,7 @@ def plan(
         recorded=recorded,
         salt=salt,
     )
+    resolved = _with_key(resolved, signing)
     new_tags = {STACK_TAG: name, DIGEST_TAG: digest}
     if resolved.fingerprints:
         new_tags[SECRETS_TAG] = ";".join(f"{k}={v}" for k, v in sorted(resolved.fingerprints.items()))
@@ -202,6 +209,15 @@ def plan(
 IMAGES_BUCKET = "ImagesBucket"
 
 
+def _with_key(resolved: params.Resolved, signing: signing_key.Resolved) -> params.Resolved:
+    """The resolved parameters plus the signing key's line: ``SigningKey`` as **** when signing is on."""
+    # On when deploy stored a key, or the stack names a SecureString (one of the user's own, too).
+    on = signing.signing or bool(resolved.effective.get(signing_key.NAME_PARAMETER))
+    effective = {**resolved.effective, signing_key.PSEUDO: params.MASK if on else ""}
+    changes = resolved.changes + ([signing.change] if signing.change else [])
+    return params.Resolved(resolved.api, effective, changes, resolved.fingerprints)
+
+
 def _import_template(body: str, bucket: str) -> str:
     """The template of an import: the stack's parameters, and the images bucket alone, by name."""
     declared = template.parameters(body)
@@ -244,6 +260,32 @@ def _retained_buckets(clients: Clients, name: str, bucket_name: str) -> tuple[li
     prefix = f"{name.lower()}-imagesbucket-"
     found = s3.list_buckets().get("Buckets", [])
     return sorted(b["Name"] for b in found if b["Name"].startswith(prefix)), ""
+
+
+LOGS_ROLE = "ApiGatewayLogsRole"
+
+
+def _api_logs_role(clients: Clients, given: dict[str, str], current: dict | None, declared: dict) -> None:
+    """API Gateway refuses a stage's access logging until the account has its CloudWatch role (one
+    per account and region). A stack that does not have the parameter yet (a new one, or one made
+    by an older template) sets the role only when the account has none (``create``), never
+    replacing the account's; ``existing`` without one is refused here, before any change."""
+    if LOGS_ROLE not in declared:
+        return
+    first_time = current is None or LOGS_ROLE not in current
+    value = given.get(LOGS_ROLE) or (current or {}).get(LOGS_ROLE) or str(declared[LOGS_ROLE].get("Default"))
+    if value != "existing" and not (first_time and LOGS_ROLE not in given):
+        return
+    role = clients.client("apigateway").get_account().get("cloudwatchRoleArn")
+    if value == "existing" and not role:
+        raise ConfigError(
+            f"API Gateway has no CloudWatch Logs role for this account in {clients.region}: "
+            "it refuses the stage's access logging without one",
+            hint=f"deploy with -p {LOGS_ROLE}=create (the stack creates it and keeps it), "
+            "or set one in API Gateway's Settings",
+        )
+    if first_time and LOGS_ROLE not in given and role:
+        given[LOGS_ROLE] = "existing"  # the account's role is kept, not replaced by the stack's
 
 
 def _current_parameters(found: dict | None) -> dict[str, str]:

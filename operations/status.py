@@ -81,11 +81,12 @@ def status(clients: Clients, name: str) -> StackStatus:
 
 
 def secret_parameters() -> set[str]:
-    """The template's NoEcho parameters (SigningKey): no front end shows their values."""
+    """The template's NoEcho parameters, and SigningKey (kept in SSM): no front end shows their values."""
     from operations import template
 
     try:
-        return {name for name, spec in template.parameters(template.read()).items() if spec.get("NoEcho")}
+        declared = template.parameters(template.read())
+        return {name for name, spec in declared.items() if spec.get("NoEcho")} | {"SigningKey"}
     except Exception:  # an unreadable template hides nothing it cannot name; SigningKey stays hidden
         return {"SigningKey"}
 

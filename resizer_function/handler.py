@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from resizer_function import imaging, signing
+from resizer_function import imaging, signing, signing_key
 from resizer_function.errors import RequestRefused
 from resizer_function.request import ResizeRequest, non_canonical, parse_path
 from resizer_function.settings import Settings
@@ -92,8 +92,9 @@ def authorise(request: ResizeRequest, settings: Settings, query: dict[str, str])
         raise RequestRefused(
             403, "size_not_allowed", f"size {request.size} is over the {settings.max_dimension} limit"
         )
-    if settings.signing_key:
-        signing.verify(request.path, settings.signing_key, query)
+    if settings.signing_key_parameter:
+        key = signing_key.load(settings.signing_key_parameter, settings.signing_key_version)
+        signing.verify(request.path, key, query)
 
 
 def resize(request: ResizeRequest, settings: Settings, record: dict) -> dict:

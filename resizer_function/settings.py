@@ -25,7 +25,8 @@ class Settings:
     max_source_pixels: int = 50_000_000
     response_mode: str = "redirect"
     redirect_status: int = 302
-    signing_key: str = ""
+    signing_key_parameter: str = ""  # an SSM SecureString's name; empty: requests are not signed
+    signing_key_version: int = 0  # 0: the newest version when the container first reads it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -62,8 +63,15 @@ class Settings:
             max_source_pixels=number("MAX_SOURCE_PIXELS", 50_000_000),
             response_mode=mode,
             redirect_status=status,
-            signing_key=env.get("SIGNING_KEY", ""),
+            signing_key_parameter=env.get("SIGNING_KEY_PARAMETER", "").strip(),
+            signing_key_version=_version(env.get("SIGNING_KEY_VERSION", "").strip()),
         )
+
+
+def _version(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{0,15}", text):
+        raise ValueError(f"SIGNING_KEY_VERSION must be a whole number, not {text!r}")
+    return int(text or 0)
 
 
 def _size(text: str) -> tuple[int | None, int | None]:

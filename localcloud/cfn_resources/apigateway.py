@@ -3,14 +3,22 @@
 - AWS::ApiGateway::RestApi: the API's BinaryMediaTypes, Policy, Tags...; updated in place, deleted.
 - AWS::ApiGateway::Resource, Method, Deployment: update and delete; a Deployment's physical id
   (what ``Ref`` returns).
-- AWS::ApiGateway::Stage (moto has no model): a stage of the REST API; ``Ref`` is its name.
+- AWS::ApiGateway::Stage (moto has no model): a stage of the REST API; ``Ref`` is its name; its
+  MethodSettings and AccessLogSetting (localcloud.cfn_api_logging), refused as API Gateway does.
+- AWS::ApiGateway::Account (moto has no model): the account's CloudWatch role for API Gateway.
 """
 
 import dataclasses
-from typing import Any
+import json
+import uuid
+from typing import Any, ClassVar
 
-from moto.apigateway.models import Deployment, Method, Resource, RestAPI
+from moto.apigateway.exceptions import BadRequestException
+from moto.apigateway.models import Deployment, Method, Resource, RestAPI, apigateway_backends
+from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
 
+from localcloud import cfn_api_logging
 from localcloud.cfn_resources import shared
 from localcloud.cfn_resources.adapter import Context, Made, Provider, create_with_moto
 
@@ -148,6 +156,7 @@ class StageProvider(Provider):
     NAME_PROPERTY = "StageName"
 
     def create(self, props: dict[str, Any], ctx: Context) -> ApiStage:
+        settings = cfn_api_logging.stage_settings(props, ctx.account_id, ctx.region_name)  # refused first
         stage = shared.apigateway(ctx).create_stage(
             props["RestApiId"],
             ctx.name,
@@ -159,6 +168,7 @@ class StageProvider(Provider):
             tags=shared.tags(props.get("Tags")) or None,
             tracing_enabled=props.get("TracingEnabled"),
         )
+        cfn_api_logging.apply(stage, settings)
         return ApiStage(props["RestApiId"], stage)
 
     def update(self, props: dict[str, Any], ctx: Context) -> ApiStage:
@@ -167,6 +177,7 @@ class StageProvider(Provider):
         if props["RestApiId"] != current.api_id or name != current.stage.name:
             return self.create(props, ctx.named(name))
         stage = current.stage
+        cfn_api_logging.apply(stage, cfn_api_logging.stage_settings(props, ctx.account_id, ctx.region_name))
         stage.deployment_id = props.get("DeploymentId")
         stage.description = props.get("Description", "")
         stage.variables = dict(props.get("Variables") or {})
@@ -178,4 +189,52 @@ class StageProvider(Provider):
         shared.apigateway(ctx).delete_stage(props["RestApiId"], ctx.name)
 
 
-PROVIDERS = (RestApiProvider, ApiResourceProvider, MethodProvider, DeploymentProvider, StageProvider)
+@dataclasses.dataclass(eq=False)
+class Account(Made):
+    """The account setting the stack made (API Gateway has one per account and region)."""
+
+    PHYSICAL_ID = "id"
+    CFN_ATTRIBUTES: ClassVar[dict[str, str]] = {"Id": "id"}
+    id: str
+
+
+class AccountProvider(Provider):
+    """AWS::ApiGateway::Account: sets the account's CloudWatch role for API Gateway in the region."""
+
+    TYPE = "AWS::ApiGateway::Account"
+    ATTRIBUTES = Account
+
+    @staticmethod
+    def _set(props: dict[str, Any], ctx: Context) -> None:
+        arn = str(props.get("CloudWatchRoleArn") or "")
+        if arn:
+            try:
+                role = iam_backends[ctx.account_id][get_partition(ctx.region_name)].get_role_by_arn(arn)
+            except Exception:
+                raise BadRequestException(cfn_api_logging.BAD_ROLE) from None
+            trust = role.assume_role_policy_document
+            if "apigateway.amazonaws.com" not in (trust if isinstance(trust, str) else json.dumps(trust)):
+                raise BadRequestException(cfn_api_logging.BAD_ROLE)
+        operation = {"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}
+        apigateway_backends[ctx.account_id][ctx.region_name].update_account([operation])
+
+    def create(self, props: dict[str, Any], ctx: Context) -> Account:
+        self._set(props, ctx)
+        return Account(f"{ctx.name[:5]}-accou-{uuid.uuid4().hex[:12]}")
+
+    def update(self, props: dict[str, Any], ctx: Context) -> Account:
+        self._set(props, ctx)
+        return ctx.current
+
+    def delete(self, props: dict[str, Any], ctx: Context) -> None:
+        """API Gateway has no call to unset it: the account keeps the role, as on AWS."""
+
+
+PROVIDERS = (
+    AccountProvider,
+    RestApiProvider,
+    ApiResourceProvider,
+    MethodProvider,
+    DeploymentProvider,
+    StageProvider,
+)

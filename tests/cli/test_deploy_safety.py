@@ -23,6 +23,16 @@ def template_parameters() -> dict:
     return decoded["Parameters"]
 
 
+def signing_key_of(variables: dict) -> str:
+    """The key the function reads: the SSM SecureString (at its version) its environment names."""
+    import boto3
+
+    name, version = variables["SIGNING_KEY_PARAMETER"], variables["SIGNING_KEY_VERSION"]
+    found = boto3.client("ssm").get_parameter(Name=f"{name}:{version}", WithDecryption=True)["Parameter"]
+    assert found["Type"] == "SecureString" and found["Value"] not in str(variables)
+    return found["Value"]
+
+
 def function_config():
     return boto3.client("lambda").get_function_configuration(FunctionName="resizer-resize")
 
@@ -35,11 +45,12 @@ def test_a_code_only_deploy_keeps_signing_and_memory(aws, fake_build, runner):
     result = run(runner, "deploy", "--yes")
 
     assert result.exit_code == 0, result.output
-    others = len(template_parameters()) - 2  # all but ArtifactBucket and ArtifactKey, which a deploy sets
+    # all but ArtifactBucket and ArtifactKey, which a deploy sets, plus SigningKey (kept in SSM)
+    others = len(template_parameters()) - 2 + 1
     assert f"{others} other parameter(s) keep their current values" in result.output
     config = function_config()
     assert config["MemorySize"] == 1536
-    assert config["Environment"]["Variables"]["SIGNING_KEY"] == "k3y-never-shown"
+    assert signing_key_of(config["Environment"]["Variables"]) == "k3y-never-shown"
     assert "k3y-never-shown" not in first.output + result.output
 
 
@@ -52,7 +63,7 @@ def test_the_plan_shows_parameter_changes_with_noecho_masked(aws, fake_build, ru
     assert "MemorySize" in result.output and "1536 → 2048" in result.output
     assert "**** → **** (changed)" in result.output
     assert "old-key" not in result.output and "new-key" not in result.output
-    assert function_config()["Environment"]["Variables"]["SIGNING_KEY"] == "new-key"
+    assert signing_key_of(function_config()["Environment"]["Variables"]) == "new-key"
 
 
 def test_a_bad_value_exits_2_naming_the_parameter_and_its_constraint(aws, fake_build, runner):

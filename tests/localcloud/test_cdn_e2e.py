@@ -96,6 +96,7 @@ def test_the_outputs_are_the_cdn_contract(cloud):
         "BucketName",
         "FunctionName",
         "LogGroupName",
+        "ApiAccessLogGroupName",
     }
     assert outputs["CdnUrl"] == f"{cloud.ready.endpoint_url}/_aws/cloudfront/{outputs['DistributionId']}"
     assert cloud.ready.resized_url == f"{outputs['CdnUrl']}/300x200/sample.jpg"

@@ -123,13 +123,20 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
 
     assert described["StackStatus"] == "CREATE_COMPLETE"
     found = outputs(described)
-    assert set(found) == {"WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"}
+    assert set(found) == {
+        "WebsiteUrl",
+        "ApiUrl",
+        "BucketName",
+        "FunctionName",
+        "LogGroupName",
+        "ApiAccessLogGroupName",
+    }
     bucket, api_id = found["BucketName"], resources()["RestApi"]["PhysicalResourceId"]
     assert found["WebsiteUrl"] == f"http://{bucket}.s3-website.{REGION}.amazonaws.com"
     assert found["ApiUrl"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"
     assert (found["FunctionName"], found["LogGroupName"]) == ("resizer-resize", "/aws/lambda/resizer-resize")
     assert {r["ResourceStatus"] for r in resources().values()} == {"CREATE_COMPLETE"}
-    assert len(resources()) == 19  # 14 serve requests, 5 are the cleanup's (Cleanup*)
+    assert len(resources()) == 22  # 17 serve requests (3 for access logs), 5 are the cleanup (Cleanup*)
 
     s3 = boto3.client("s3")
     website = s3.get_bucket_website(Bucket=bucket)
@@ -162,7 +169,10 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
     assert api["binaryMediaTypes"] == ["*/*"] and api["endpointConfiguration"]["types"] == ["REGIONAL"]
     stage = apigw.get_stage(restApiId=api_id, stageName="prod")
     assert stage["deploymentId"] == resources()["Deployment"]["PhysicalResourceId"]
-    assert stage["description"] == "The stage the CDN fails over to (or the images website redirects to)."
+    # ...and, when the stack sets the account's CloudWatch role, which setting (so the stage waits for it).
+    assert stage["description"].startswith(
+        "The stage the CDN fails over to (or the images website redirects to)"
+    )
 
     alarms = {
         a["MetricName"] + "/" + a["Namespace"]: a
@@ -315,7 +325,7 @@ def test_a_parameter_outside_its_constraints_is_refused(artifact: dict[str, str]
             Parameters=parameters,
         )
     )
-    assert message == "Parameter 'Timeout' must be a number not greater than 29"
+    assert message == "Parameter 'Timeout' must be a number not greater than 28"
     nothing_left()
 
 
@@ -461,6 +471,7 @@ def test_deleting_the_stack_removes_its_resources_but_keeps_the_bucket(artifact:
     api_id = resources()["RestApi"]["PhysicalResourceId"]
     bucket = found["BucketName"]
     boto3.client("s3").put_object(Bucket=bucket, Key="photo.jpg", Body=b"jpeg")
+    kept_role = resources()["ApiGatewayLogsRoleResource"]["PhysicalResourceId"]
 
     cfn().delete_stack(StackName=STACK)
 
@@ -473,7 +484,8 @@ def test_deleting_the_stack_removes_its_resources_but_keeps_the_bucket(artifact:
     with pytest.raises(ClientError, match="NotFound"):
         boto3.client("apigateway").get_stage(restApiId=api_id, stageName="prod")
     assert boto3.client("lambda").list_functions()["Functions"] == []
-    assert boto3.client("iam").list_roles()["Roles"] == []
+    # API Gateway's CloudWatch role is kept (DeletionPolicy Retain): the account setting still names it.
+    assert [r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]] == [kept_role]
     statuses = [
         (lid, status) for lid, status, _ in events(cfn().list_stacks()["StackSummaries"][0]["StackId"])
     ]
@@ -514,7 +526,7 @@ def test_operations_deploy_succeeds_then_reports_a_failed_update(
     assert settled.status == "CREATE_COMPLETE"
 
     fake_build["code"] = "def handler(event, context):\n    return {'statusCode': 500}\n"
-    planned = deploy.plan(clients, Settings(settings.target, {"MemorySize": "512"}), sleep=lambda s: None)
+    planned = deploy.plan(clients, Settings(settings.target, {"MemorySize": "1536"}), sleep=lambda s: None)
     changes = sorted((c.action, c.logical_id) for c in planned.changes)
     assert changes == [("Modify", "CleanupFunction"), ("Modify", "Function")]  # one zip, two handlers
     assert planned.artifact is not None and planned.artifact.key != first.parameters["ArtifactKey"]

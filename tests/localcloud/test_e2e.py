@@ -61,7 +61,10 @@ def fetch(url: str) -> tuple[int, Any, bytes, str]:
 def test_outputs_are_loopback_urls(cloud):
     assert cloud.outputs["WebsiteUrl"].startswith(cloud.endpoint_url + "/")
     assert cloud.outputs["ApiUrl"].startswith(cloud.endpoint_url + "/")
-    assert set(cloud.outputs) == {"WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"}
+    assert set(cloud.outputs) == {
+        *("WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"),
+        "ApiAccessLogGroupName",
+    }
 
 
 def test_a_miss_is_resized_stored_and_redirected_then_a_plain_hit(cloud):

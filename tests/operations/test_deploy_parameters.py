@@ -14,6 +14,16 @@ from tests.operations.conftest import MOTO_WARNINGS, NO_SLEEP, STACK, Deployer
 pytestmark = MOTO_WARNINGS
 
 
+def signing_key_of(variables: dict) -> str:
+    """The key the function reads: the SSM SecureString (at its version) its environment names."""
+    import boto3
+
+    name, version = variables["SIGNING_KEY_PARAMETER"], variables["SIGNING_KEY_VERSION"]
+    found = boto3.client("ssm").get_parameter(Name=f"{name}:{version}", WithDecryption=True)["Parameter"]
+    assert found["Type"] == "SecureString" and found["Value"] not in str(variables)
+    return found["Value"]
+
+
 def changes(planned: deploy.Plan) -> dict[str, str]:
     return {c.name: c.shown for c in planned.changed_parameters}
 
@@ -30,7 +40,7 @@ def test_an_update_keeps_every_omitted_parameter(deployer: Deployer) -> None:
     function = deployer.function()
     assert function["MemorySize"] == 1536
     variables = function["Environment"]["Variables"]
-    assert variables["SIGNING_KEY"] == "s3cret"
+    assert signing_key_of(variables) == "s3cret"
     assert variables["ALLOWED_SIZES"] == "100x100"
     assert changes(planned) == {}  # only the code changed
     assert planned.parameters["MemorySize"] == "1536"
@@ -43,7 +53,7 @@ def test_the_plan_lists_parameter_changes_old_to_new(deployer: Deployer) -> None
 
     assert changes(planned) == {"MemorySize": "1536 → 2048", "AllowedSizes": " → 100x100"}
     unchanged = {c.name for c in planned.parameter_changes if c.changed is False}
-    assert {"Timeout", "SigningKey", "StageName"} <= unchanged
+    assert {"Timeout", "SigningKeyParameter", "StageName"} <= unchanged
     assert "ArtifactKey" not in {c.name for c in planned.parameter_changes}  # the code is shown apart
 
 
@@ -90,8 +100,18 @@ class NoAws(Clients):
     ("name", "value", "said"),
     [
         ("MemorySize", "abc", "MemorySize must be a number (Type: Number), not 'abc'"),
-        ("MemorySize", "64", "MemorySize must be at least 128 (MinValue), not 64"),
-        ("Timeout", "30", "Timeout must be at most 29 (MaxValue), not 30"),
+        ("MemorySize", "512", "MemorySize must be at least 1024 (MinValue), not 512"),
+        ("Timeout", "29", "Timeout must be at most 28 (MaxValue), not 29"),
+        ("ThrottleRateLimit", "-1", "ThrottleRateLimit must be at least 0 (MinValue), not -1"),
+        ("ThrottleBurstLimit", "6000", "ThrottleBurstLimit must be at most 5000 (MaxValue), not 6000"),
+        ("Tracing", "on", "Tracing must be one of its AllowedValues (PassThrough, Active)"),
+        (
+            "ApiGatewayLogsRole",
+            "maybe",
+            "ApiGatewayLogsRole must be one of its AllowedValues (create, existing)",
+        ),
+        ("SigningKeyParameter", "no-slash", "SigningKeyParameter must match its AllowedPattern"),
+        ("SigningKey", "two\nlines", "SigningKey cannot contain a line break"),
         ("ResponseMode", "stream", "ResponseMode must be one of its AllowedValues (redirect, inline)"),
         ("RedirectStatus", "305", "RedirectStatus must be one of its AllowedValues (301, 302, 303, 307"),
         ("LogRetentionDays", "2", "LogRetentionDays must be one of its AllowedValues (1, 3, 5"),

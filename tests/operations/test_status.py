@@ -43,7 +43,7 @@ def test_status_after_a_first_deploy(deployer: Deployer) -> None:
     # moto ignores the template's Architectures (arm64); test_function_info checks this mapping.
     assert function.architecture == deployer.function()["Architectures"][0]
     assert function.memory_mb == 1024
-    assert function.timeout_s == 29
+    assert function.timeout_s == 28
     expected_sha = base64.b64encode(bytes.fromhex(planned.artifact.artifact.sha256)).decode()
     assert function.code_sha256 == expected_sha
     assert function.code_size == planned.artifact.artifact.size

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from resizer_function import handler as handler_module
+from resizer_function import signing_key
 from resizer_function.handler import handler
 from resizer_function.signing import sign
 from tests.resizer_function.images import decode, encoded, marked, oriented_jpeg
@@ -32,12 +33,22 @@ def s3(monkeypatch):
     monkeypatch.setenv("BUCKET", BUCKET)
     monkeypatch.setenv("PUBLIC_URL", PUBLIC + "/")
     handler_module.s3_client.cache_clear()
+    signing_key.ssm_client.cache_clear()
+    signing_key.load.cache_clear()
     with mock_aws():
         client = boto3.client("s3")
         client.create_bucket(Bucket=BUCKET)
         client.put_object(Bucket=BUCKET, Key="photo.jpg", Body=oriented_jpeg(marked(800, 600), 6))
         yield client
     handler_module.s3_client.cache_clear()
+    signing_key.ssm_client.cache_clear()
+    signing_key.load.cache_clear()
+
+
+def use_key(monkeypatch, key: str, name: str = "/resizer/test/signing-key") -> None:
+    """Signing on: the key in an SSM SecureString, the function told its name (as the template does)."""
+    boto3.client("ssm").put_parameter(Name=name, Value=key, Type="SecureString", Overwrite=True)
+    monkeypatch.setenv("SIGNING_KEY_PARAMETER", name)
 
 
 def v1(path: str, query=None, method="GET") -> dict:
@@ -206,7 +217,7 @@ def test_other_methods_are_405(s3):
 
 
 def test_signed_urls(s3, monkeypatch):
-    monkeypatch.setenv("SIGNING_KEY", "s3cret")
+    use_key(monkeypatch, "s3cret")
     response, body = call(v1("/100x/photo.jpg"))
     assert response["statusCode"] == 403 and body["error"] == "signature_required"
     forged = dict(q.split("=") for q in sign("/200x/photo.jpg", "s3cret").split("&"))
@@ -267,7 +278,7 @@ def test_the_s3_client_is_created_once_per_container(s3):
     ],
 )
 def test_malformed_events_are_answered_not_crashed(s3, event, monkeypatch):
-    monkeypatch.setenv("SIGNING_KEY", "k")
+    use_key(monkeypatch, "k")
     response, body = call(event)
     assert 400 <= response["statusCode"] < 500, body
 
