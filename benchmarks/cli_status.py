@@ -30,7 +30,7 @@ def lap(name):
     global a
     T[name] = time.perf_counter() - a
     a = time.perf_counter()
-import cli.app; lap("import cli.app (typer, rich, commands)")
+import cli.app; lap("import cli.app (typer and the command table; commands load lazily)")
 import typer._adapters; lap("import typer's pydantic adapters")
 from operations.aws import Clients, Target
 c = Clients.for_target(Target()); lap("session, credential chain (botocore)")

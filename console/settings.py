@@ -16,8 +16,8 @@ from pathlib import Path
 
 from operations import images
 from operations.aws import Clients, Target
+from operations.console_process import TOKEN_ENV  # the one name: `resizer up` sets it for this process
 
-TOKEN_ENV = "RESIZER_CONSOLE_TOKEN"
 SECRET_ENV = "RESIZER_CONSOLE_SECRET"
 DEFAULT_EVENTS_DIR = Path(".resizer/console/events")
 

@@ -551,6 +551,20 @@ def delete_stack(stack: Stack) -> None:
     _stack_status(stack, "DELETE_COMPLETE")
 
 
+def take_change_set(stack: Any, change_set: Any) -> Any:
+    """The stack takes a CREATE or IMPORT change set's template, parameters and resource map (its
+    resources not yet made), which it returns. A ValidationError leaves the stack under review."""
+    resource_map = change_set_resources(stack, change_set)
+    resource_map.load()
+    change_set.execution_status = "EXECUTE_IN_PROGRESS"
+    stack.template = change_set.template
+    stack._parse_template()
+    stack.parameters = dict(change_set.parameters or {})
+    stack.resource_map = resource_map
+    stack.output_map = stack._create_output_map()
+    return resource_map
+
+
 def execute_change_set(backend: Any, change_set_name: str, stack_name: str | None = None) -> None:
     """Run a change set (replaces CloudFormationBackend.execute_change_set)."""
     change_set = backend.describe_change_set(change_set_name)
@@ -561,14 +575,7 @@ def execute_change_set(backend: Any, change_set_name: str, stack_name: str | Non
         )
     stack = backend.stacks[change_set.stack_id]
     if change_set.change_set_type == "CREATE":
-        resource_map = change_set_resources(stack, change_set)
-        resource_map.load()  # a ValidationError here leaves the stack under review
-        change_set.execution_status = "EXECUTE_IN_PROGRESS"
-        stack.template = change_set.template
-        stack._parse_template()
-        stack.parameters = dict(change_set.parameters or {})
-        stack.resource_map = resource_map
-        stack.output_map = stack._create_output_map()
+        take_change_set(stack, change_set)
         _stack_status(stack, "CREATE_IN_PROGRESS", "User Initiated")
         create_resources(stack)
         ok = stack.status == "CREATE_COMPLETE"

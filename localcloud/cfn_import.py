@@ -46,14 +46,7 @@ def execute(backend: Any, change_set: Any) -> None:
     """Run an IMPORT change set: the stack takes the existing resources as its own."""
     stack = backend.stacks[change_set.stack_id]
     template = cfn_validation.parse_template(change_set.template)
-    resource_map = cfn_engine.change_set_resources(stack, change_set)
-    resource_map.load()
-    change_set.execution_status = "EXECUTE_IN_PROGRESS"
-    stack.template = change_set.template
-    stack._parse_template()
-    stack.parameters = dict(change_set.parameters or {})
-    stack.resource_map = resource_map
-    stack.output_map = stack._create_output_map()
+    resource_map = cfn_engine.take_change_set(stack, change_set)
     cfn_engine._stack_status(stack, "IMPORT_IN_PROGRESS", "User Initiated")
     run = cfn_engine._Run(stack, resource_map)
     records = cfn_engine.stack_resources(stack)

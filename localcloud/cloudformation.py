@@ -101,7 +101,6 @@ def rewrite(url: str) -> str:
 _lock = threading.Lock()
 _urls: LocalUrls | None = None
 _patches = patching.Patches("cloudformation")  # what uninstall() puts back; empty when not patched
-_model_lookup = patching.Patches("cloudformation model lookup")  # installed once, never undone
 _registered = False  # whether moto's model lookups include localcloud.cfn_resources.MODELS
 
 
@@ -138,14 +137,13 @@ def _undo() -> None:
     _cloudfront_patches(install=False)
     _urls = None
     _registered = False
-    _clear_model_caches()
+    _hide_models()
 
 
-def _clear_model_caches() -> None:
-    from moto.cloudformation import parsing
+def _hide_models() -> None:
+    from localcloud.cfn_resources import adapter
 
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
+    adapter.show_models(False)
 
 
 def _cloudfront_patches(*, install: bool) -> None:
@@ -159,31 +157,19 @@ def _cloudfront_patches(*, install: bool) -> None:
 
 
 def _register_models() -> None:
-    # moto looks models up in CloudFormationModel.__subclasses__() through lru_cache'd functions:
-    # defining the classes (importing cfn_resources) and clearing the caches registers them. So
-    # that uninstall() can unregister them, get_model_list is swapped for one that can leave
-    # them out.
+    # The models are left out of moto's lookups until shown (localcloud.cfn_resources.adapter):
+    # showing them here, hiding them in uninstall(), so plain moto never meets them.
     global _registered
-    from moto.cloudformation import parsing
-    from moto.core.common_models import CloudFormationModel
-
     from localcloud import cfn_resources
     from localcloud.cfn_resources import adapter
 
     ours = cfn_resources.MODELS
     # The models implement moto's model protocol: moto calls these by these parameter names.
     adapter.check_protocol()
-
-    @functools.lru_cache
-    def get_model_list() -> list[type[CloudFormationModel]]:
-        models = CloudFormationModel.__subclasses__()
-        return models if _registered else [m for m in models if m not in ours]
-
-    with _model_lookup.lock:
-        if not _model_lookup.active:
-            _model_lookup.set(parsing, "get_model_list", get_model_list, expect="")
     _registered = True
-    _clear_model_caches()
+    adapter.show_models(True)
+    from moto.cloudformation import parsing
+
     model_map = parsing.get_model_map()
     shadowed = [m.__name__ for m in ours if model_map.get(m.cloudformation_type()) is not m]
     if shadowed:

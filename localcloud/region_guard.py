@@ -8,7 +8,7 @@ would build a backend for ``mars-1`` or fail with a KeyError deep inside.
 import json
 import re
 
-from operations import regions
+from localcloud import regions
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?(?:/|%2F)\d{8}(?:/|%2F)([^/&%]+)(?:/|%2F)([^/&%]+)")

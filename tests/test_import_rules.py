@@ -1,28 +1,43 @@
-"""Who may import whom (docs/ARCHITECTURE.md), checked on every import statement of the sources."""
+"""Who may import whom (docs/ARCHITECTURE.md), checked on every import statement of the sources
+(imports inside functions included)."""
 
 import ast
 import sys
 from pathlib import Path
+from typing import NamedTuple
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# stdlib-only modules of localcloud that operations/ may import anywhere
-SHARED = {"localcloud.contract", "localcloud.process"}
+# localcloud modules that operations/ may import anywhere (standard library, and botocore for regions)
+SHARED = {"localcloud.contract", "localcloud.process", "localcloud.regions"}
 # the other localcloud modules operations/ imports, inside a function only (moto is heavy)
 LAZY_LOCALCLOUD = {"operations/local.py", "operations/package.py"}
-# the one import of operations by localcloud (botocore's region table): to move, see ARCHITECTURE.md
-EXCUSED = {("localcloud/region_guard.py", "operations.regions")}
+# top-level packages a package never imports (its own modules' imports included)
+FORBIDDEN = {
+    "console": ("resizer_function", "cli", "localcloud"),
+    "cli": ("resizer_function", "console", "localcloud"),
+    "operations": ("cli", "console", "typer", "fastapi", "starlette", "rich"),
+    "localcloud": ("operations", "cli", "console"),
+}
 
 
-def imports(path: Path) -> list[tuple[str, bool]]:
-    """(module, at module level) of every import in a source file (``from a import b``: a.b)."""
+class Import(NamedTuple):
+    line: int
+    module: str  # ``from a import b``: a.b
+    top_level: bool
+
+
+def imports(path: Path) -> list[Import]:
+    """Every absolute import of a source file, at module level or inside a function."""
     tree = ast.parse(path.read_text(), str(path))
     top = {id(node) for node in tree.body}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(alias.name, id(node) in top) for alias in node.names]
+            found += [Import(node.lineno, alias.name, id(node) in top) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found += [(f"{node.module}.{alias.name}", id(node) in top) for alias in node.names]
+            found += [Import(node.lineno, f"{node.module}.{a.name}", id(node) in top) for a in node.names]
     return found
 
 
@@ -34,21 +49,33 @@ def under(module: str, *packages: str) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
-def test_localcloud_imports_no_front_end_and_no_operations() -> None:
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_a_package_imports_only_what_the_architecture_allows(package: str) -> None:
     wrong = [
-        (name, module)
-        for name, path in sources("localcloud")
-        for module, _ in imports(path)
-        if under(module, "operations", "cli", "console") and (name, module) not in EXCUSED
+        f"{name}:{found.line} imports {found.module}"
+        for name, path in sources(package)
+        for found in imports(path)
+        if under(found.module, *FORBIDDEN[package])
     ]
     assert wrong == []
 
 
-def test_the_contract_and_the_process_module_import_only_the_standard_library() -> None:
+def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
+    source = tmp_path / "lazy.py"
+    source.write_text("import os\n\ndef f():\n    from resizer_function.request import parse_path\n")
+    assert imports(source) == [Import(1, "os", True), Import(4, "resizer_function.request.parse_path", False)]
+
+
+def test_the_shared_local_cloud_modules_import_only_the_standard_library() -> None:
     allowed = set(sys.stdlib_module_names) | {"localcloud"}
-    for module in ("contract", "process", "lambda_worker"):
-        found = {m for m, _ in imports(ROOT / "localcloud" / f"{module}.py")}
-        outside = {m for m in found if m.split(".")[0] not in allowed}
+    for module, extra in (
+        ("contract", set()),
+        ("process", set()),
+        ("lambda_worker", set()),
+        ("regions", {"botocore"}),
+    ):
+        found = {i.module for i in imports(ROOT / "localcloud" / f"{module}.py")}
+        outside = {m for m in found if m.split(".")[0] not in allowed | extra}
         inside = {m for m in found if under(m, "localcloud") and m != "localcloud"}
         assert outside == set(), module
         assert inside <= {
@@ -58,20 +85,35 @@ def test_the_contract_and_the_process_module_import_only_the_standard_library() 
         }
 
 
-def test_operations_imports_localcloud_only_through_the_contract_or_lazily() -> None:
-    wrong = []
-    for name, path in sources("operations"):
-        for module, top_level in imports(path):
-            if not under(module, "localcloud"):
-                continue
-            shared = any(under(module, s) for s in SHARED)
-            lazy_ok = name in LAZY_LOCALCLOUD and not top_level
-            if not (shared or lazy_ok):
-                wrong.append((name, module))
+def test_operations_imports_localcloud_only_through_the_shared_modules_or_lazily() -> None:
+    wrong = [
+        (name, found.module)
+        for name, path in sources("operations")
+        for found in imports(path)
+        if under(found.module, "localcloud")
+        and not any(under(found.module, s) for s in SHARED)
+        and not (name in LAZY_LOCALCLOUD and not found.top_level)
+    ]
     assert wrong == []
 
 
-def test_the_front_ends_never_import_each_other_nor_the_local_cloud() -> None:
-    for package, others in (("cli", ("console", "localcloud")), ("console", ("cli", "localcloud"))):
-        wrong = [(n, m) for n, p in sources(package) for m, _ in imports(p) if under(m, *others)]
-        assert wrong == [], package
+def test_routes_share_helpers_through_modules_not_through_each_other() -> None:
+    found = [
+        f"{path.name}:{i.line} imports {i.module}"
+        for path in sorted((ROOT / "console" / "routes").glob("*.py"))
+        for i in imports(path)
+        if under(i.module, "console.routes")
+    ]
+    assert found == []
+
+
+def test_the_front_ends_make_no_boto3_call_themselves() -> None:
+    """AWS is reached through operations/ (translated errors, one Clients), never a raw client."""
+    found = [
+        f"{name}:{number}"
+        for package in ("console", "cli")
+        for name, path in sources(package)
+        for number, text in enumerate(path.read_text().splitlines(), 1)
+        if ".client(" in text or "import boto3" in text or "botocore" in text
+    ]
+    assert found == []

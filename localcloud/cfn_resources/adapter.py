@@ -15,6 +15,7 @@ id (``ctx.name``) and the resolved properties.
 """
 
 import dataclasses
+import functools
 import operator
 from typing import Any, ClassVar
 
@@ -169,7 +170,49 @@ class _Adapter:
 def model(provider: type[Provider]) -> type[CloudFormationModel]:
     """The CloudFormationModel moto looks up for the provider's type. It subclasses CloudFormationModel
     directly, as moto's lookup (``CloudFormationModel.__subclasses__()``) requires; for one type, the
-    subclass defined last wins, and these are defined after moto's."""
+    subclass defined last wins, and these are defined after moto's. moto sees it only while
+    ``show_models(True)`` (``localcloud.cloudformation.install``): defining it changes no plain moto."""
     name = provider.__name__.removesuffix("Provider") + "Model"
     namespace = {"provider": provider(), "__module__": provider.__module__, "__doc__": provider.__doc__}
-    return type(name, (_Adapter, CloudFormationModel), namespace)
+    made = type(name, (_Adapter, CloudFormationModel), namespace)
+    _hide_until_shown(made)
+    return made
+
+
+# moto's model lookups are lru_cache'd functions over CloudFormationModel.__subclasses__(): every
+# class model() defines would be found by plain moto too (in another test, or in a process that
+# imported this package without installing the local cloud), so get_model_list is replaced, before
+# the first model exists, by one that leaves them out unless shown. Installed once, never undone.
+_lookup = patching.Patches("cloudformation model lookup")
+_ours: set[type[CloudFormationModel]] = set()
+_shown = False
+
+
+def _hide_until_shown(made: type[CloudFormationModel]) -> None:
+    from moto.cloudformation import parsing
+
+    def get_model_list() -> list[type[CloudFormationModel]]:
+        models = CloudFormationModel.__subclasses__()
+        return models if _shown else [m for m in models if m not in _ours]
+
+    with _lookup.lock:
+        if not _lookup.active:
+            _lookup.set(parsing, "get_model_list", functools.lru_cache(get_model_list), expect="")
+        _ours.add(made)
+    clear_model_caches()
+
+
+def show_models(shown: bool) -> None:
+    """Let moto's CloudFormation look up the models model() made (True) or not (False, as moto ships)."""
+    global _shown
+    with _lookup.lock:
+        _shown = shown
+        clear_model_caches()
+
+
+def clear_model_caches() -> None:
+    """Empty moto's cached model lookups, so that the next one sees what is shown now."""
+    from moto.cloudformation import parsing
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()

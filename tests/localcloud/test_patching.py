@@ -4,10 +4,14 @@ import ast
 import inspect
 import io
 import json
+import os
 import pickle
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -30,8 +34,10 @@ from localcloud import (
     patching,
     persistence,
 )
+from operations import template
 
-LOCALCLOUD = Path(__file__).resolve().parents[2] / "localcloud"
+ROOT = Path(__file__).resolve().parents[2]
+LOCALCLOUD = ROOT / "localcloud"
 REGION = "us-east-1"
 
 
@@ -291,6 +297,85 @@ def test_describe_stacks_shows_stars_for_a_noecho_parameter(aws) -> None:
     assert shown["ApiToken"] == "****"
     assert shown["ArtifactKey"] == "fn.zip", "only NoEcho parameters are hidden"
     assert secret not in str(cfn.describe_stacks())
+
+
+# --- the local models: moto sees them only while installed ---------------------------------------
+
+
+def create_and_delete_the_stack(cfn: Any, s3: Any) -> str:
+    """Create the stack of cloudformation/resizer.yaml, delete it; the status DescribeStacks says then."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("resizer_function/handler.py", "def handler(event, context):\n    return {}\n")
+    if "artifacts" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket="artifacts")
+    s3.put_object(Bucket="artifacts", Key="fn.zip", Body=buffer.getvalue())
+    stack_id = cfn.create_stack(
+        StackName="resizer",
+        TemplateBody=template.read(),
+        Parameters=[
+            {"ParameterKey": "ArtifactBucket", "ParameterValue": "artifacts"},
+            {"ParameterKey": "ArtifactKey", "ParameterValue": "fn.zip"},
+            {"ParameterKey": "Delivery", "ParameterValue": "website"},  # plain moto has no CloudFront type
+        ],
+        Capabilities=["CAPABILITY_IAM"],
+    )["StackId"]
+    assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    cfn.delete_stack(StackName=stack_id)
+    return cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+
+
+def local_models_in_use() -> list[str]:
+    model_map = get_model_map()
+    return [m.__name__ for m in cfn_resources.MODELS if model_map.get(m.cloudformation_type()) is m]
+
+
+def test_install_uninstall_reinstall_then_a_stack_deletes(aws) -> None:
+    """Regression: once an install was undone (or none was made), plain moto met the local models
+    (``'ApiStage' object has no attribute 'delete'``, a Permission deleted with unresolved props)."""
+    was_installed = cloudformation._patches.active
+    cfn, s3 = boto3.client("cloudformation"), boto3.client("s3")
+    try:
+        cloudformation.install()
+        assert local_models_in_use() == [m.__name__ for m in cfn_resources.MODELS]
+        cloudformation.uninstall()
+        assert local_models_in_use() == []
+        assert create_and_delete_the_stack(cfn, s3) == "DELETE_COMPLETE", "plain moto, after an uninstall"
+        cloudformation.install()
+        assert create_and_delete_the_stack(cfn, s3) == "DELETE_COMPLETE", "the local cloud, reinstalled"
+    finally:
+        if not was_installed:
+            cloudformation.uninstall()
+
+
+PLAIN_MOTO = """
+import boto3
+from moto import mock_aws
+
+import localcloud.cfn_resources  # defines the local models; nothing installs them
+from tests.localcloud.test_patching import create_and_delete_the_stack, local_models_in_use
+
+assert local_models_in_use() == [], local_models_in_use()
+with mock_aws():
+    print(create_and_delete_the_stack(boto3.client("cloudformation"), boto3.client("s3")))
+"""
+
+
+def test_importing_the_local_models_changes_no_plain_moto(tmp_path: Path) -> None:
+    """In a fresh process (as when this module is collected before another test uses moto)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PLAIN_MOTO], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "DELETE_COMPLETE"
 
 
 # --- the saved state --------------------------------------------------------------------------------
