@@ -1,5 +1,6 @@
 """Fixtures every test folder shares: dummy AWS credentials, moto (plain or with the local cloud's
-patches), a Clients on it, a fake package.build, and the decompression bomb (made once a session).
+patches), a Clients on it, a fake package.build, cfn-lint once per template, and the decompression
+bomb (made once a session).
 
 Nothing here is autouse: a test asks for what it needs. ``dummy_aws_env`` and ``patched_moto`` are
 the plain functions behind the fixtures, for package- and module-scoped worlds (tests/console,
@@ -153,6 +154,29 @@ class FakeBuild:
 def fake_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeBuild:
     """package.build and package.source_digest without pip: see FakeBuild."""
     return FakeBuild(tmp_path / "builds").install(monkeypatch)
+
+
+_LINTED: set[tuple[str, str]] = set()
+
+
+def lint_once(patch: pytest.MonkeyPatch) -> None:
+    """template.lint runs the real cfn-lint once per (template, region) in the session (it takes about
+    a CPU second each time; a template that passed once passes again)."""
+    from operations import template
+
+    real = template.lint
+
+    def lint(body: str, region: str) -> None:
+        if (body, region) not in _LINTED:
+            real(body, region)
+            _LINTED.add((body, region))
+
+    patch.setattr(template, "lint", lint)
+
+
+@pytest.fixture
+def fast_lint(monkeypatch: pytest.MonkeyPatch) -> None:
+    lint_once(monkeypatch)
 
 
 @pytest.fixture(scope="session")

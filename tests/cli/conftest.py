@@ -1,8 +1,10 @@
 """CLI tests run the real Typer app against moto's in-process AWS, in a clean working directory.
 
-``aws`` (a fresh moto per test) and ``fake_build`` are the root tests/conftest.py's. ``shared_aws``
-is one moto world for a whole module, with the local cloud's CloudFormation, so a module deploys
-its stack once: its tests stay independent by using their own keys, stacks and function names.
+``aws`` (a fresh moto per test) and ``fake_build`` (here with ``fast_lint``) are the root
+tests/conftest.py's. ``shared_moto`` is one moto world for a whole module, with the local cloud's
+CloudFormation, so a module deploys its stack once; ``shared_aws`` runs a test in it from its own
+working directory. Such tests stay independent: each starts from an empty bucket or uses its own
+keys, stacks and function names, and a module that shares a world never uses ``aws``.
 """
 
 from collections.abc import Iterator
@@ -30,6 +32,12 @@ def shared_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def shared_aws(shared_moto: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The module's moto world, run from the test's own clean working directory."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def fake_build(fake_build, fast_lint):
+    """The root fake_build; the CLI tests that deploy also lint the template once a session only."""
+    return fake_build
 
 
 @pytest.fixture

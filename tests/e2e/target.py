@@ -180,3 +180,7 @@ def fetch(url: str, timeout: float = 60) -> tuple[int, Any, bytes]:
             return reply.status, reply.headers, reply.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+if __name__ == "__main__":  # make test-aws: print why the run cannot start on AWS, or nothing
+    print(no_aws_credentials())

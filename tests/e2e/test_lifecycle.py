@@ -69,6 +69,16 @@ def test_sizes_through_the_public_url(target: Cloud, spec: str) -> None:
     assert head["Metadata"]["source-etag"] == original["ETag"].strip('"'), "stored, naming its source"
 
 
+def test_api_errors_come_back_as_the_function_made_them(target: Cloud) -> None:
+    api = target.outputs["ApiUrl"]
+    status, _, body = fetch(f"{api}/300x200/nothing.jpg")
+    assert status == 404 and json.loads(body)["error"] == "not_found"
+    status, _, body = fetch(f"{api}/300x200,webp,q5/{KEY}")
+    assert status == 400 and json.loads(body)["canonical"] == f"/300x200,q5,webp/{KEY}"
+    status, _, body = fetch(f"{api}/")
+    assert status == 403 and json.loads(body) == {"message": "Missing Authentication Token"}
+
+
 def test_an_overwritten_original_takes_its_derived_images_with_it(target: Cloud) -> None:
     (target.cwd / "blue.png").write_bytes(png(400, 400, (20, 20, 220)))
 
@@ -87,15 +97,22 @@ def test_an_overwritten_original_takes_its_derived_images_with_it(target: Cloud)
     assert stale["stale"] == []
 
 
-def test_the_logs_have_the_requests(target: Cloud) -> None:
-    def logged() -> set[str]:
+def test_the_logs_have_start_report_and_the_request_lines(target: Cloud) -> None:
+    def logged() -> list[dict]:
         result = target.resizer("logs", "--since", "1h", "-o", "json")
-        records = [json.loads(line).get("json") for line in result.stdout.splitlines()]
-        return {r["path"] for r in records if isinstance(r, dict) and "path" in r}
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        paths = {line["json"]["path"] for line in lines if isinstance(line.get("json"), dict)}
+        return lines if {f"/{spec}/{KEY}" for spec in SIZES} <= paths else []
 
-    wanted = {f"/{spec}/{KEY}" for spec in SIZES}
-    paths = target.wait(lambda: (found := logged()) >= wanted and found)
-    assert wanted <= paths
+    lines = target.wait(logged)
+    messages = [line["message"] for line in lines]
+    assert any(m.startswith("START RequestId: ") for m in messages)
+    reports = [m for m in messages if m.startswith("REPORT RequestId: ")]
+    assert reports and all("Billed Duration: " in m and "Max Memory Used: " in m for m in reports)
+    assert any("Init Duration: " in m for m in reports), "a cold start"
+    records = [line["json"] for line in lines if isinstance(line.get("json"), dict)]
+    miss = 302 if target.delivery == "website" else 200  # redirected to the stored object, or answered
+    assert any(r.get("path") == f"/200x/{KEY}" and r.get("status") == miss for r in records)
 
 
 def test_the_metrics_count_the_invocations(target: Cloud) -> None:

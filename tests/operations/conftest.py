@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from operations import deploy, template
+from operations import deploy
 from operations.aws import Clients, Target
 from operations.config import Settings
 from operations.stack import StackEvent
@@ -27,22 +27,6 @@ MOTO_WARNINGS = [
     pytest.mark.filterwarnings("ignore:Tried to parse AWS.* but it.s not supported by moto:UserWarning"),
     pytest.mark.filterwarnings("ignore:Unable to delete .*, as it was never created:UserWarning"),
 ]
-
-
-_LINTED: set[tuple[str, str]] = set()
-
-
-@pytest.fixture
-def fast_lint(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real cfn-lint, run once per (template, region) in the session (it takes about a second)."""
-    real = template.lint
-
-    def lint(body: str, region: str) -> None:
-        if (body, region) not in _LINTED:
-            real(body, region)
-            _LINTED.add((body, region))
-
-    monkeypatch.setattr(template, "lint", lint)
 
 
 @dataclass
