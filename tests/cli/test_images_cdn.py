@@ -49,7 +49,7 @@ def all_invalidations(distribution: str) -> list[list[str]]:
 
 def invalidations(world: dict) -> list[list[str]]:
     """The paths of the invalidations made since the test began, oldest first."""
-    return all_invalidations(world)[world["invalidations_before"] :]
+    return all_invalidations(world["distribution"])[world["invalidations_before"] :]
 
 
 STACKS = {"cdn": "resizer", "website": "resizer-website"}
