@@ -43,7 +43,9 @@ def test_the_deploy_has_the_outputs_of_its_delivery(target: Cloud) -> None:
     assert ("CdnUrl" in outputs) == (target.delivery == "cdn")
     assert ("WebsiteUrl" in outputs) == (target.delivery == "website")
     status = target.resizer_json("status")
-    assert json.dumps(status).count(target.stack) >= 1
+    assert (status["stack"], status["status"]) == (target.stack, "CREATE_COMPLETE")
+    assert status["parameters"]["Delivery"] == target.delivery
+    assert status["function"]["name"] == outputs["FunctionName"] and status["function"]["state"] == "Active"
 
 
 def test_upload_with_the_cli(target: Cloud) -> None:
