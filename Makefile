@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench bench-sharp clean up
+.PHONY: test test-aws lint bench bench-sharp clean up
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ lint: $(STAMP)
 test: lint
 	@chromium="$$($(BIN)/python tools/chromium.py)" && echo "browser tests use $$chromium" && \
 	CHROMIUM="$$chromium" $(BIN)/pytest -q
+
+# make test-aws: the end-to-end tests (tests/e2e) against a real AWS account instead of the local
+# cloud: a throwaway stack with a unique name, deployed, used and destroyed with its images bucket.
+# The usual credential chain (AWS_PROFILE, AWS_REGION...); none: one line saying so, and exit 0.
+# Costs and permissions: README, "Testing against AWS".
+test-aws: $(STAMP)
+	@reason="$$(RESIZER_TEST_TARGET=aws $(BIN)/python -m tests.e2e.target)" || exit 1; \
+	if [ -n "$$reason" ]; then echo "make test-aws: skipped: $$reason"; \
+	else RESIZER_TEST_TARGET=aws $(BIN)/pytest tests/e2e -v -s --durations=0; fi
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.pipeline

@@ -1,61 +1,43 @@
-"""CLI tests run the real Typer app against moto's in-process AWS, in a clean working directory."""
+"""CLI tests run the real Typer app against moto's in-process AWS, in a clean working directory.
 
-import hashlib
-import io
-import warnings
-import zipfile
+``aws`` (a fresh moto per test) and ``fake_build`` (here with ``fast_lint``) are the root
+tests/conftest.py's. ``shared_moto`` is one moto world for a whole module, with the local cloud's
+CloudFormation, so a module deploys its stack once; ``shared_aws`` runs a test in it from its own
+working directory. Such tests stay independent: each starts from an empty bucket or uses its own
+keys, stacks and function names, and a module that shares a world never uses ``aws``.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from moto import mock_aws
 from typer.testing import CliRunner
 
-from localcloud import cloudformation
-from operations import package
+from tests.conftest import dummy_aws_env, patched_moto
+
+
+@pytest.fixture(scope="module")
+def shared_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Dummy credentials and one moto (with the local cloud's CloudFormation) for the module."""
+    from localcloud import cloudformation
+
+    folder = tmp_path_factory.mktemp("cli-module")
+    with pytest.MonkeyPatch.context() as patch:
+        dummy_aws_env(patch, folder)
+        with patched_moto(cloudformation, quiet=True):
+            yield folder
 
 
 @pytest.fixture
-def aws(monkeypatch, tmp_path):
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "RESIZER_STACK", "RESIZER_DEBUG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def shared_aws(shared_moto: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The module's moto world, run from the test's own clean working directory."""
     monkeypatch.chdir(tmp_path)
-    cloudformation.install()  # the local cloud's CloudFormation fidelity, in process
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            with mock_aws():
-                yield
-    finally:
-        cloudformation.uninstall()
 
 
 @pytest.fixture
-def fake_build(monkeypatch, tmp_path):
-    """package.build without pip: a small real zip whose handler text the test can change."""
-    state = {"code": "def handler(event, context):\n    return {}\n", "builds": []}
-
-    def build(platform, *, cache_dir=None, out_dir=None):
-        state["builds"].append(platform)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr(
-                zipfile.ZipInfo("resizer_function/handler.py", (1980, 1, 1, 0, 0, 0)), state["code"]
-            )
-        data = buffer.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        path = tmp_path / f"function-{platform}-{digest[:16]}.zip"
-        path.write_bytes(data)
-        return package.Artifact(path, digest, len(data), platform, 1)
-
-    monkeypatch.setattr(package, "build", build)
-    monkeypatch.setattr(
-        package,
-        "source_digest",
-        lambda platform: hashlib.sha256(f"{platform}:{state['code']}".encode()).hexdigest(),
-    )
-    return state
+def fake_build(fake_build, fast_lint):
+    """The root fake_build; the CLI tests that deploy also lint the template once a session only."""
+    return fake_build
 
 
 @pytest.fixture

@@ -153,33 +153,3 @@ def test_help_has_examples_and_target_options(runner):
         result = run(runner, command, "--help")
         assert result.exit_code == 0
         assert "Examples" in result.output and "--profile" in result.output and "--region" in result.output
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["logs", "--since", "[/]"],
-        ["images", "get", "[/]x.png"],
-        ["deploy", "--yes", "-p", "[/]"],
-        ["--stack", "[/]", "status"],
-    ],
-)
-def test_markup_in_user_input_is_printed_not_interpreted(aws, fake_build, runner, args):
-    assert run(runner, "deploy", "--yes").exit_code == 0
-    result = run(runner, *args)
-    assert result.exit_code in (2, 6), result.output
-    assert "[/]" in result.output and "Traceback" not in result.output
-
-
-def test_an_empty_key_and_a_bad_endpoint_are_input_errors(aws, fake_build, runner):
-    assert run(runner, "deploy", "--yes").exit_code == 0
-    assert run(runner, "images", "get", "").exit_code == 2
-    assert run(runner, "images", "rm", "").exit_code == 2
-    result = run(runner, "--endpoint-url", "garbage", "status")
-    assert result.exit_code == 2 and "invalid endpoint URL" in result.output
-
-
-def test_a_zero_period_is_refused_not_replaced(aws, fake_build, runner):
-    assert run(runner, "deploy", "--yes").exit_code == 0
-    result = run(runner, "metrics", "--period", "0")
-    assert result.exit_code == 2 and "whole number of minutes" in result.output

@@ -1,5 +1,10 @@
 """`resizer images`, `logs`, `metrics` and `invoke` through the Typer app, against moto in process with
-the local cloud's CloudFormation fidelity (tests/cli/conftest.py); the rendering of log lines."""
+the local cloud's CloudFormation fidelity (tests/cli/conftest.py); the rendering of log lines.
+
+The module shares one moto world and one small stack named ``resizer`` (``shared_stack``); a test
+starts from its empty bucket (``bucket``), and the tests that write log lines or metrics do so on
+stacks of their own, so no test sees another's data whatever the order.
+"""
 
 import contextlib
 import io
@@ -35,25 +40,46 @@ def png(width: int = 3, height: int = 2) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture
-def stack(aws) -> dict[str, str]:
-    """A small stack named resizer with the outputs the function commands read."""
+def small_stack(name: str) -> dict[str, str]:
+    """A small stack with the outputs the function commands read: a bucket, a function name and its
+    log group (which exists, as a deployed stack's does)."""
     template = {
-        "Resources": {"ImagesBucket": {"Type": "AWS::S3::Bucket"}},
+        "Resources": {
+            "ImagesBucket": {"Type": "AWS::S3::Bucket"},
+            "FunctionLogGroup": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": f"/aws/lambda/{name}-resize"},
+            },
+        },
         "Outputs": {
             "BucketName": {"Value": {"Ref": "ImagesBucket"}},
-            "FunctionName": {"Value": "resizer-resize"},
-            "LogGroupName": {"Value": "/aws/lambda/resizer-resize"},
+            "FunctionName": {"Value": f"{name}-resize"},
+            "LogGroupName": {"Value": f"/aws/lambda/{name}-resize"},
         },
     }
     cfn = boto3.client("cloudformation")
-    cfn.create_stack(StackName="resizer", TemplateBody=json.dumps(template))
-    outputs = cfn.describe_stacks(StackName="resizer")["Stacks"][0]["Outputs"]
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    outputs = cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
     return {o["OutputKey"]: o["OutputValue"] for o in outputs}
+
+
+@pytest.fixture(scope="module")
+def shared_stack(shared_moto) -> dict[str, str]:
+    return small_stack("resizer")
+
+
+@pytest.fixture
+def stack(shared_aws, shared_stack) -> dict[str, str]:
+    """The module's stack named resizer, from the test's own working directory."""
+    return shared_stack
 
 
 @pytest.fixture
 def bucket(stack) -> str:
+    """The shared stack's bucket, emptied first: every test starts with no images."""
+    s3 = boto3.client("s3")
+    for key in s3_keys(stack["BucketName"]):
+        s3.delete_object(Bucket=stack["BucketName"], Key=key)
     return stack["BucketName"]
 
 
@@ -111,10 +137,10 @@ def test_images_ls_of_an_unknown_kind(runner, bucket) -> None:
     assert "kind must be all, originals or derived" in result.stderr and "Traceback" not in result.output
 
 
-def test_images_ls_without_a_stack(runner, aws) -> None:
-    result = run(runner, "images", "ls")
+def test_images_ls_without_a_stack(runner, shared_aws) -> None:
+    result = run(runner, "images", "ls", "--stack", "never-deployed")
     assert result.exit_code == 6
-    assert "stack 'resizer' does not exist" in result.stderr
+    assert "stack 'never-deployed' does not exist" in result.stderr
 
 
 def test_images_put(runner, bucket, tmp_path) -> None:
@@ -276,9 +302,7 @@ def test_images_help_lists_the_subcommands(runner) -> None:
 # --- logs -----------------------------------------------------------------------------------------
 
 
-def test_logs_of_a_function_that_never_ran(runner, aws, fake_build) -> None:
-    assert run(runner, "deploy", "--yes").exit_code == 0
-
+def test_logs_of_a_function_that_never_ran(runner, stack) -> None:
     text = run(runner, "logs")
     as_json = run(runner, "logs", "--since", "1h", "-o", "json")
 
@@ -319,13 +343,13 @@ def request_lines(request_id: str, status: int) -> list[str]:
     ]
 
 
-def test_logs_text_and_json(runner, stack) -> None:
-    put_log(stack, *request_lines(REQUEST_ID, 302))
+def test_logs_text_and_json(runner, shared_aws) -> None:
+    put_log(small_stack("chatty"), *request_lines(REQUEST_ID, 302))
 
-    text = run(runner, "logs", "--since", "10m")
-    as_json = run(runner, "logs", "--since", "10m", "-o", "json")
-    filtered = run(runner, "logs", "--since", "10m", "--filter", "REPORT", "-o", "json")
-    too_early = run(runner, "logs", "--since", "1h", "--until", "30m", "-o", "json")
+    text = run(runner, "logs", "--since", "10m", "--stack", "chatty")
+    as_json = run(runner, "logs", "--since", "10m", "-o", "json", "--stack", "chatty")
+    filtered = run(runner, "logs", "--since", "10m", "--filter", "REPORT", "-o", "json", "--stack", "chatty")
+    too_early = run(runner, "logs", "--since", "1h", "--until", "30m", "-o", "json", "--stack", "chatty")
 
     assert text.exit_code == 0, text.output
     assert f"START RequestId: {REQUEST_ID}" in text.stdout and "Duration: 12.50 ms" in text.stdout
@@ -347,8 +371,8 @@ def test_logs_with_a_bad_time_is_a_config_error(runner, stack) -> None:
     assert "cannot read the time 'yesterday'" in result.stderr
 
 
-def test_logs_without_a_stack(runner, aws) -> None:
-    result = run(runner, "logs")
+def test_logs_without_a_stack(runner, shared_aws) -> None:
+    result = run(runner, "logs", "--stack", "never-deployed")
     assert result.exit_code == 6 and "does not exist" in result.stderr
 
 
@@ -372,12 +396,13 @@ def test_metrics_of_a_function_that_never_ran(runner, stack) -> None:
     assert "error rate: -" in text.stdout
 
 
-def test_metrics_with_data(runner, stack) -> None:
+def test_metrics_with_data(runner, shared_aws) -> None:
+    small_stack("busy")
     local_metrics.install()
     try:
         cloudwatch = boto3.client("cloudwatch")
         at = datetime.now(UTC) - timedelta(minutes=5)
-        dims = [{"Name": "FunctionName", "Value": "resizer-resize"}]
+        dims = [{"Name": "FunctionName", "Value": "busy-resize"}]
         for name, values, unit in (
             ("Invocations", [1.0, 1.0, 1.0, 1.0], "Count"),
             ("Errors", [0.0, 1.0, 0.0, 0.0], "Count"),
@@ -401,8 +426,8 @@ def test_metrics_with_data(runner, stack) -> None:
                 }
             ],
         )
-        as_json = run(runner, "metrics", "--since", "1h", "--period", "300", "-o", "json")
-        text = run(runner, "metrics", "--since", "1h", "--period", "300")
+        as_json = run(runner, "metrics", "--since", "1h", "--period", "300", "-o", "json", "--stack", "busy")
+        text = run(runner, "metrics", "--since", "1h", "--period", "300", "--stack", "busy")
     finally:
         local_metrics.uninstall()
 

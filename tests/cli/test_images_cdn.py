@@ -1,12 +1,15 @@
 """`resizer images` with derived objects following their originals, CDN invalidations, stale
 objects and bad files; `resizer cdn invalidate|status`; `status`'s delivery — through the Typer
-app against moto in process (a real CloudFront distribution, the contract's stack outputs)."""
+app against moto in process (a real CloudFront distribution, the contract's stack outputs).
+
+The module shares one moto world with two stacks made once: ``resizer`` (cdn) and ``resizer-website``;
+``world`` empties the chosen one's bucket and counts the distribution's invalidations so far, so a
+test sees only its own images and invalidations whatever the order.
+"""
 
 import io
 import json
-import struct
 import warnings
-import zlib
 
 import boto3
 import pytest
@@ -28,20 +31,12 @@ def png(width: int = 3, height: int = 2, color=(200, 10, 10)) -> bytes:
     return buffer.getvalue()
 
 
-def png_declaring(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-
-
 def keys(bucket: str) -> set[str]:
     listed = boto3.client("s3").list_objects_v2(Bucket=bucket)
     return {o["Key"] for o in listed.get("Contents", [])}
 
 
-def invalidations(distribution: str) -> list[list[str]]:
+def all_invalidations(distribution: str) -> list[list[str]]:
     cloudfront = boto3.client("cloudfront")
     items = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"].get("Items", [])
     return [
@@ -52,14 +47,40 @@ def invalidations(distribution: str) -> list[list[str]]:
     ]
 
 
-@pytest.fixture
-def world(aws, request) -> dict:
-    mode = getattr(request, "param", "cdn")
+def invalidations(world: dict) -> list[list[str]]:
+    """The paths of the invalidations made since the test began, oldest first."""
+    return all_invalidations(world["distribution"])[world["invalidations_before"] :]
+
+
+STACKS = {"cdn": "resizer", "website": "resizer-website"}
+
+
+@pytest.fixture(scope="module")
+def worlds(shared_moto) -> dict[str, dict]:
+    """Both stacks, made once for the module: their bucket, distribution and outputs by mode."""
     clients = Clients(boto3.Session(region_name="us-east-1"))
-    made = cdn_world.stack(clients, mode)
-    outputs = boto3.client("cloudformation").describe_stacks(StackName="resizer")["Stacks"][0]["Outputs"]
-    found = {o["OutputKey"]: o["OutputValue"] for o in outputs}
-    return {"bucket": found["BucketName"], "distribution": made.get("Id", ""), "outputs": found}
+    made = {}
+    for mode, name in STACKS.items():
+        distribution = cdn_world.stack(clients, mode, name=name)
+        outputs = boto3.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+        found = {o["OutputKey"]: o["OutputValue"] for o in outputs}
+        made[mode] = {"bucket": found["BucketName"], "distribution": distribution.get("Id", "")}
+        made[mode]["outputs"] = found
+    return made
+
+
+@pytest.fixture
+def world(shared_aws, worlds, request, monkeypatch) -> dict:
+    """The cdn stack (or with the ``website`` param the website one) as the target, its bucket empty."""
+    mode = getattr(request, "param", "cdn")
+    monkeypatch.setenv("RESIZER_STACK", STACKS[mode])
+    chosen = dict(worlds[mode])
+    s3 = boto3.client("s3")
+    for key in keys(chosen["bucket"]):
+        s3.delete_object(Bucket=chosen["bucket"], Key=key)
+    before = all_invalidations(chosen["distribution"]) if chosen["distribution"] else []
+    chosen["invalidations_before"] = len(before)
+    return chosen
 
 
 def put_original(bucket: str, key: str, body: bytes = b"") -> str:
@@ -115,7 +136,7 @@ def test_cdn_invalidate_and_status(runner, world) -> None:
     created = json.loads(as_json.stdout)
     assert created["distribution"] == world["distribution"]
     assert created["invalidation"]["paths"] == ["/300x200/*"] and created["invalidation"]["id"]
-    assert invalidations(world["distribution"]) == [
+    assert invalidations(world) == [
         ["/300x200/cat.jpg", "/albums/%C3%A9t%C3%A9%201.jpg"],
         ["/300x200/*"],
     ]
@@ -130,7 +151,7 @@ def test_cdn_invalidate_and_status(runner, world) -> None:
 def test_cdn_invalidate_refuses_bad_paths(runner, world) -> None:
     result = run(runner, "cdn", "invalidate", "/a*b.jpg")
     assert result.exit_code == 2 and "only allowed at the end" in result.stderr
-    assert invalidations(world["distribution"]) == []
+    assert invalidations(world) == []
 
 
 @pytest.mark.parametrize("world", ["website"], indirect=True)
@@ -160,7 +181,7 @@ def test_rm_of_an_original_takes_its_derived_and_invalidates(runner, world) -> N
     assert keys(bucket) == set()
     data = json.loads(skipped.stdout)
     assert data["invalidation"] is None and data["not_invalidated"] == "invalidation skipped"
-    assert invalidations(world["distribution"]) == [["/300x200/cat.png", "/cat.png", "/x600,webp/cat.png"]]
+    assert invalidations(world) == [["/300x200/cat.png", "/cat.png", "/x600,webp/cat.png"]]
 
 
 def test_purge_invalidates_the_size_and_json_shows_it(runner, world) -> None:
@@ -173,7 +194,7 @@ def test_purge_invalidates_the_size_and_json_shows_it(runner, world) -> None:
     assert data["invalidation"]["status"]
     no = run(runner, "images", "purge", "300x200", "--no-invalidate")
     assert "CDN not invalidated (--no-invalidate)" in no.stdout
-    assert invalidations(world["distribution"]) == [["/300x200/*"]]
+    assert invalidations(world) == [["/300x200/*"]]
 
 
 def test_put_overwrite_replaces_and_drops_the_derived(runner, world, tmp_path) -> None:
@@ -189,7 +210,7 @@ def test_put_overwrite_replaces_and_drops_the_derived(runner, world, tmp_path) -
     assert lines[1] == "Replaced the previous cat.png: removed 2 derived image(s)"
     assert lines[2].startswith("CDN invalidation ")
     assert keys(bucket) == {"cat.png"}
-    assert invalidations(world["distribution"]) == [["/100x/cat.png", "/300x200/cat.png", "/cat.png"]]
+    assert invalidations(world) == [["/100x/cat.png", "/300x200/cat.png", "/cat.png"]]
 
 
 @pytest.mark.parametrize("world", ["website"], indirect=True)
@@ -269,8 +290,10 @@ def test_get_a_key_that_names_no_file(runner, world, key) -> None:
 
 
 @pytest.mark.parametrize(("width", "height"), [(20_000, 20_000), (12_000, 12_000)])
-def test_put_of_a_decompression_bomb_is_a_clear_refusal(runner, world, tmp_path, width, height) -> None:
-    (tmp_path / "bomb.png").write_bytes(png_declaring(width, height))
+def test_put_of_a_decompression_bomb_is_a_clear_refusal(
+    runner, world, tmp_path, declared_png, width, height
+) -> None:
+    (tmp_path / "bomb.png").write_bytes(declared_png(width, height))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = run(runner, "images", "put", "bomb.png")

@@ -8,11 +8,8 @@ and a logged-in ``Browser``; the apps share one Clients per target through the i
 factory (a new boto3 Session per test would reload the service models every time).
 """
 
-import hashlib
 import io
 import re
-import warnings
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +19,6 @@ from typing import Any
 import boto3
 import pytest
 from fastapi.testclient import TestClient
-from moto import mock_aws
 from PIL import Image
 
 from console.app import ConsoleSettings, create_app
@@ -30,6 +26,7 @@ from localcloud import cloudformation
 from operations import deploy, package
 from operations.aws import Clients, Target
 from operations.config import Settings
+from tests.conftest import FakeBuild, dummy_aws_env, patched_moto
 
 TOKEN = "console-test-token-3b9f1c"
 ACCESS_KEY = "AKIACONSOLETEST00001"
@@ -46,23 +43,6 @@ def png(width: int = 8, height: int = 6, color: tuple[int, int, int] = (200, 40,
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def fake_build(out: Path):
-    def build(
-        platform: str, *, cache_dir: Path | None = None, out_dir: Path | None = None
-    ) -> package.Artifact:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr(zipfile.ZipInfo("resizer_function/handler.py", (1980, 1, 1, 0, 0, 0)), "x = 1\n")
-        data = buffer.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / f"function-{platform}-{digest[:16]}.zip"
-        path.write_bytes(data)
-        return package.Artifact(path, digest, len(data), platform, 1)
-
-    return build
 
 
 @dataclass
@@ -114,25 +94,12 @@ def log_lines(client: Any, group: str = LOG_GROUP, stream: str = "2026/01/01/[$L
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     folder = tmp_path_factory.mktemp("console")
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "RESIZER_STACK", "AWS_SESSION_TOKEN"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        patch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        patch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        patch.setenv("AWS_CONFIG_FILE", str(folder / "no-aws-config"))
-        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "no-aws-credentials"))
-        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        dummy_aws_env(patch, folder, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
         patch.setenv("RESIZER_CACHE_DIR", str(folder / "cache"))
         patch.chdir(folder)
-        patch.setattr(package, "build", fake_build(folder / "builds"))
-        cloudformation.install()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                with mock_aws():
-                    yield Cloud(folder, deploy_world(), {})
-        finally:
-            cloudformation.uninstall()
+        patch.setattr(package, "build", FakeBuild(folder / "builds", code="x = 1\n"))
+        with patched_moto(cloudformation, quiet=True):
+            yield Cloud(folder, deploy_world(), {})
 
 
 def deploy_world() -> dict[str, str]:

@@ -12,7 +12,6 @@ from localcloud.cloudformation import LocalUrls
 from tests.localcloud.test_cloudformation import (  # noqa: F401 (fixtures)
     ARTIFACTS,
     artifact,
-    aws,
     change_set,
     outputs,
     resources,

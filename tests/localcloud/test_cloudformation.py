@@ -1,18 +1,14 @@
 """localcloud.cloudformation: moto runs cloudformation/resizer.yaml as AWS does (in-process moto)."""
 
-import hashlib
 import io
 import itertools
 import json
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from localcloud import cloudformation
 from localcloud.cloudformation import LocalUrls
@@ -20,6 +16,7 @@ from operations import deploy, package, template
 from operations.aws import Clients, Target
 from operations.config import Settings
 from operations.errors import DeployFailed
+from tests.conftest import FakeBuild
 
 REGION = "us-east-1"
 TEMPLATE = template.read()
@@ -28,21 +25,7 @@ STACK = "resizer"
 _numbers = itertools.count()
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    cloudformation.install()
-    try:
-        with mock_aws():
-            yield
-    finally:
-        cloudformation.uninstall()  # the rest of the suite may expect plain moto
+# aws (moto with the local cloud's CloudFormation) and fake_build are the root tests/conftest.py's.
 
 
 @pytest.fixture
@@ -497,26 +480,8 @@ def test_deleting_the_stack_removes_its_resources_but_keeps_the_bucket(artifact:
 # --- the operations layer over the patched moto ---------------------------------------------------
 
 
-@pytest.fixture
-def fake_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    """package.build without pip, as tests/cli/conftest.py does: a small real zip of ``code``."""
-    state = {"code": "def handler(event, context):\n    return {}\n"}
-
-    def build(
-        platform: str, *, cache_dir: Path | None = None, out_dir: Path | None = None
-    ) -> package.Artifact:
-        data = function_zip(state["code"])
-        digest = hashlib.sha256(data).hexdigest()
-        path = tmp_path / f"function-{platform}-{digest[:16]}.zip"
-        path.write_bytes(data)
-        return package.Artifact(path, digest, len(data), platform, 1)
-
-    monkeypatch.setattr(package, "build", build)
-    return state
-
-
 def test_operations_deploy_succeeds_then_reports_a_failed_update(
-    aws: None, fake_build: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    aws: None, fake_build: FakeBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clients = Clients(boto3.Session(region_name=REGION))
     settings = Settings(Target(stack=STACK, region=REGION))

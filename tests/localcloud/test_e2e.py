@@ -28,6 +28,8 @@ from operations.aws import Clients
 from tests.resizer_function.images import encoded, marked
 
 # These tests follow the website delivery; the cdn one (the default) is tests/localcloud/test_cdn_e2e.py.
+# What holds on AWS too (API errors, the log group's lines) is in tests/e2e, which `make test-aws`
+# also runs against a real account.
 WEBSITE = {"Delivery": "website"}
 
 
@@ -94,28 +96,6 @@ def test_a_missing_size_redirects_through_the_routing_rule_to_the_api(cloud):
         opener.open(f"{cloud.outputs['WebsiteUrl']}/120x/sample.jpg", timeout=30)
     assert redirect.value.code == 307
     assert redirect.value.headers["Location"] == f"{cloud.outputs['ApiUrl']}/120x/sample.jpg"
-
-
-def test_api_errors_come_back_as_the_function_made_them(cloud):
-    status, _, body, _ = fetch(f"{cloud.outputs['WebsiteUrl']}/300x200/nothing.jpg")
-    assert status == 404 and json.loads(body)["error"] == "not_found"
-    status, _, body, _ = fetch(f"{cloud.outputs['ApiUrl']}/300x200,webp,q5/sample.jpg")
-    assert status == 400 and json.loads(body)["canonical"] == "/300x200,q5,webp/sample.jpg"
-    status, _, body, _ = fetch(f"{cloud.outputs['ApiUrl']}/")
-    assert status == 403 and json.loads(body) == {"message": "Missing Authentication Token"}
-
-
-def test_the_log_group_has_start_report_and_the_request_lines(cloud):
-    fetch(f"{cloud.outputs['WebsiteUrl']}/64x/sample.jpg")
-    logs = client(cloud, "logs")
-    events = logs.filter_log_events(logGroupName=cloud.outputs["LogGroupName"])["events"]
-    messages = [e["message"] for e in events]
-    assert any(m.startswith("START RequestId: ") for m in messages)
-    reports = [m for m in messages if m.startswith("REPORT RequestId: ")]
-    assert reports and all("Billed Duration: " in m and "Max Memory Used: " in m for m in reports)
-    assert any("Init Duration: " in m for m in reports)
-    lines = [json.loads(m) for m in messages if m.startswith("{")]
-    assert any(line["path"] == "/64x/sample.jpg" and line["status"] == 302 for line in lines)
 
 
 @pytest.fixture(scope="module")

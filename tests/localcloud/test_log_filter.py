@@ -3,15 +3,14 @@
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from localcloud import log_filter
 from localcloud.log_filter import compile_pattern
+from tests.conftest import patched_moto
 
 REGION = "us-east-1"
 
@@ -181,29 +180,18 @@ def test_invalid_patterns_are_refused(pattern: str) -> None:
 
 
 @pytest.fixture
-def logs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[object]:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    log_filter.install()
-    try:
-        with mock_aws():
-            client = boto3.client("logs", region_name=REGION)
-            client.create_log_group(logGroupName="g")
-            base = int(time.time() * 1000) - 60_000
-            for stream, names in (("a", ["not_found", "report", "resized"]), ("b", list(LINES))):
-                client.create_log_stream(logGroupName="g", logStreamName=stream)
-                events = [
-                    {"timestamp": base + index * 1000, "message": LINES[name]}
-                    for index, name in enumerate(names)
-                ]
-                client.put_log_events(logGroupName="g", logStreamName=stream, logEvents=events)
-            yield client
-    finally:
-        log_filter.uninstall()
+def logs(aws_env: None) -> Iterator[object]:
+    with patched_moto(log_filter):
+        client = boto3.client("logs", region_name=REGION)
+        client.create_log_group(logGroupName="g")
+        base = int(time.time() * 1000) - 60_000
+        for stream, names in (("a", ["not_found", "report", "resized"]), ("b", list(LINES))):
+            client.create_log_stream(logGroupName="g", logStreamName=stream)
+            events = [
+                {"timestamp": base + index * 1000, "message": LINES[name]} for index, name in enumerate(names)
+            ]
+            client.put_log_events(logGroupName="g", logStreamName=stream, logEvents=events)
+        yield client
 
 
 def messages(client, *, start: int | None = None, end: int | None = None, **query: object) -> list[str]:

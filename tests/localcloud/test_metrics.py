@@ -13,7 +13,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.cloudwatch.models import CloudWatchBackend
 
 from localcloud import lambda_runtime, metric_statistics, metrics, moto_lambda
@@ -22,6 +21,7 @@ from localcloud.lambda_metrics import publish_invocation
 from localcloud.lambda_runtime import FunctionSpec, Invocation
 from localcloud.metrics import Datum
 from resizer_function import handler
+from tests.conftest import patched_moto
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -181,20 +181,9 @@ def test_nearest_rank() -> None:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    metrics.install()
-    try:
-        with mock_aws():
-            yield
-    finally:
-        metrics.uninstall()  # the rest of the suite may expect plain moto
+def aws(aws_env: None) -> Iterator[None]:
+    with patched_moto(metrics):  # uninstalled after: the rest of the suite may expect plain moto
+        yield
 
 
 def spec(name: str = FUNCTION) -> FunctionSpec:

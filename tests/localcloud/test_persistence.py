@@ -7,18 +7,13 @@ import time
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from localcloud import bodies, journal, persistence
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("s3")
+def aws(moto):
+    return boto3.client("s3")
 
 
 def _restart(data_dir, **load):

@@ -1,30 +1,24 @@
-"""Shared fixtures of the operations tests: dummy AWS credentials, moto, a fake package.build, fast lint.
+"""Shared fixtures of the operations tests: fast lint, a Deployer on moto, a scripted CloudFormation.
 
-Nothing here is autouse: each test asks for what it needs, so tests/operations/test_package.py (with
-its own ``aws`` fixture) is unaffected.
+Dummy credentials, moto, Clients and the fake package.build are the root tests/conftest.py's.
+Nothing here is autouse: each test asks for what it needs.
 """
 
-import hashlib
-import io
-import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
-from operations import deploy, package, template
+from operations import deploy
 from operations.aws import Clients, Target
 from operations.config import Settings
 from operations.stack import StackEvent
+from tests.conftest import ACCOUNT, REGION, FakeBuild
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's default account
 NO_SLEEP: Callable[[float], None] = lambda seconds: None  # noqa: E731
 
 # moto's CloudFormation skips the Stage, the BucketPolicy and the alarms of the template with these
@@ -33,82 +27,6 @@ MOTO_WARNINGS = [
     pytest.mark.filterwarnings("ignore:Tried to parse AWS.* but it.s not supported by moto:UserWarning"),
     pytest.mark.filterwarnings("ignore:Unable to delete .*, as it was never created:UserWarning"),
 ]
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Dummy credentials in us-east-1 and no profile, endpoint or config file of this machine."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def moto(aws_env: None) -> Iterator[None]:
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def clients(moto: None) -> Clients:
-    return Clients(boto3.Session(region_name=REGION))
-
-
-@dataclass
-class FakeBuild:
-    """Stands in for package.build: a small real zip whose handler.py holds ``code``."""
-
-    out: Path
-    code: str = "def handler(event, context):\n    return {'statusCode': 200}\n"
-    calls: list[str] = field(default_factory=list)
-
-    def __call__(
-        self, platform: str, *, cache_dir: Path | None = None, out_dir: Path | None = None
-    ) -> package.Artifact:
-        self.calls.append(platform)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as zf:
-            zf.writestr(zipfile.ZipInfo("resizer_function/__init__.py", (1980, 1, 1, 0, 0, 0)), "")
-            zf.writestr(zipfile.ZipInfo("resizer_function/handler.py", (1980, 1, 1, 0, 0, 0)), self.code)
-        data = buffer.getvalue()
-        sha256 = hashlib.sha256(data).hexdigest()
-        self.out.mkdir(parents=True, exist_ok=True)
-        path = self.out / f"function-{platform}-{sha256[:16]}.zip"
-        path.write_bytes(data)
-        return package.Artifact(path=path, sha256=sha256, size=len(data), platform=platform, files=2)
-
-    def digest(self, platform: str) -> str:
-        """Stands in for package.source_digest: what the build would hold, without building."""
-        return hashlib.sha256(f"{platform}:{self.code}".encode()).hexdigest()
-
-
-@pytest.fixture
-def fake_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeBuild:
-    fake = FakeBuild(tmp_path / "builds")
-    monkeypatch.setattr(deploy.package, "build", fake)
-    monkeypatch.setattr(deploy.package, "source_digest", fake.digest)
-    return fake
-
-
-_LINTED: set[tuple[str, str]] = set()
-
-
-@pytest.fixture
-def fast_lint(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real cfn-lint, run once per (template, region) in the session (it takes about a second)."""
-    real = template.lint
-
-    def lint(body: str, region: str) -> None:
-        if (body, region) not in _LINTED:
-            real(body, region)
-            _LINTED.add((body, region))
-
-    monkeypatch.setattr(template, "lint", lint)
 
 
 @dataclass

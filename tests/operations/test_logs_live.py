@@ -5,24 +5,17 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from operations import logs
 from operations.aws import Clients
 
 
 @pytest.fixture
-def group(monkeypatch):
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("logs")
-        client.create_log_group(logGroupName="/aws/lambda/f")
-        client.create_log_stream(logGroupName="/aws/lambda/f", logStreamName="s")
-        yield client
+def group(moto):
+    client = boto3.client("logs")
+    client.create_log_group(logGroupName="/aws/lambda/f")
+    client.create_log_stream(logGroupName="/aws/lambda/f", logStreamName="s")
+    return client
 
 
 def test_live_follow_yields_each_event_once_across_history_live_and_polling(group):

@@ -18,6 +18,7 @@ from operations import package
 from operations.aws import Clients
 from operations.errors import ConfigError, NotFound, OperationError, PackagingFailed
 from operations.package import Artifact, artifact_bucket_name, build, publish
+from tests.conftest import dummy_aws_env
 
 EM_AARCH64 = 0xB7
 
@@ -205,16 +206,10 @@ def test_a_pip_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """moto in eu-west-1, with a session token (temporary credentials, as from SSO)."""
+    dummy_aws_env(monkeypatch, tmp_path, region="eu-west-1")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     with mock_aws():
         yield
 

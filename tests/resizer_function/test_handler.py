@@ -24,12 +24,7 @@ class Context:
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def s3(aws_env, monkeypatch):
     monkeypatch.setenv("BUCKET", BUCKET)
     monkeypatch.setenv("PUBLIC_URL", PUBLIC + "/")
     handler_module.s3_client.cache_clear()

@@ -229,9 +229,9 @@ def _has_ghostscript() -> bool:
     return shutil.which("gs") is not None
 
 
-def test_decompression_bomb_is_413_before_decoding():
+def test_decompression_bomb_is_413_before_decoding(decompression_bomb):
     # A 20000 x 20000 PNG compresses to a few hundred KB; only its header is read.
-    bomb = encoded(Image.new("L", (20000, 20000)), "PNG", compress_level=9)
+    bomb = decompression_bomb
     assert len(bomb) < 1_000_000
     with pytest.raises(RequestRefused) as refused:
         imaging.render(bomb, ResizeRequest(100, 100, "k"), max_pixels=50_000_000, max_dimension=4096)
