@@ -24,7 +24,7 @@ from operations.aws import Clients, translated
 from operations.errors import ConfigError, NotFound, OperationError
 from resizer_function import formats
 from resizer_function.errors import RequestRefused
-from resizer_function.request import parse_path, parse_size
+from resizer_function.request import derived_spec, parse_path
 from resizer_function.settings import Settings as FunctionSettings
 
 MAX_UPLOAD_BYTES = FunctionSettings.max_source_bytes  # the function's defaults: it refuses more
@@ -117,18 +117,6 @@ def location(clients: Clients, stack_name: str) -> tuple[str, cdn.Delivery]:
     if "BucketName" not in outputs:
         raise NotFound(f"stack {stack_name} has no BucketName output")
     return outputs["BucketName"], cdn.delivery_of(outputs, stack.parameters(described))
-
-
-def derived_spec(key: str) -> str:
-    """The size spec a derived key starts with, or '' for an original."""
-    head, slash, rest = key.partition("/")
-    if not slash or not rest:
-        return ""
-    try:
-        parse_size(head.split(",")[0])
-    except RequestRefused:
-        return ""
-    return head
 
 
 def _object(raw: dict) -> ImageObject:

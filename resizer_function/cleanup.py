@@ -28,8 +28,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from resizer_function.errors import RequestRefused
-from resizer_function.request import parse_size
+from resizer_function.request import derived_spec
 
 HEAD_THREADS = 8
 LAST = "\U0010ffff"  # sorts after every other character (UTF-8 order, as S3 lists)
@@ -89,18 +88,6 @@ def handler(event: dict, context) -> dict:
         record.update(level="ERROR", error=repr(exc))
         _done(record, started)
         raise
-
-
-def derived_spec(key: str) -> str:
-    """The size spec a derived key starts with ('300x200,webp'), or '' for an original."""
-    head, slash, rest = key.partition("/")
-    if not slash or not rest:
-        return ""
-    try:
-        parse_size(head.split(",")[0])
-    except RequestRefused:
-        return ""
-    return head
 
 
 def stored_specs(s3, bucket: str) -> list[str]:

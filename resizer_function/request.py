@@ -89,6 +89,18 @@ def parse_size(text: str) -> tuple[int | None, int | None]:
     return width, height
 
 
+def derived_spec(key: str) -> str:
+    """The size spec a derived key starts with ('300x200,webp'), or '' for an original."""
+    head, slash, rest = key.partition("/")
+    if not slash or not rest:
+        return ""
+    try:
+        parse_size(head.split(",")[0])
+    except RequestRefused:
+        return ""
+    return head
+
+
 def parse_path(path: str) -> ResizeRequest:
     """Parse a decoded request path; raise RequestRefused(400) naming what is wrong."""
     spec, slash, key = path.removeprefix("/").partition("/")
