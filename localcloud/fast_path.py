@@ -15,8 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from localcloud import cdn as cdn_module
-from localcloud import frontdoor, region_guard, request_guard, s3_access
-from operations import regions
+from localcloud import frontdoor, region_guard, regions, request_guard, s3_access
 
 Answer = tuple[int, list[tuple[str, str]], bytes, int]  # status, headers, body, Content-Length
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")

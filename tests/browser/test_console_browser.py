@@ -74,7 +74,7 @@ def test_deploy_plans_a_change_executes_it_and_follows_the_events(page, stack: S
     # Delivery=website kept: a deploy takes the template's defaults for the parameters not given.
     page.fill("#parameters", "MemorySize=1536\nDelivery=website")
     with page.expect_navigation(timeout=60_000):
-        page.click("form[action='/deploy/plan'] button[type=submit]")
+        page.click("form[action='/deploy/plan'] button[type=submit]", timeout=60_000)  # plans package
     assert re.search(r"/deploy/[A-Za-z0-9_-]+$", page.url), page.url
     assert page.locator(".alert", has_text="No changes").count() == 0, "MemorySize=1536 is a change"
     rows = page.locator("section.card table tbody tr")

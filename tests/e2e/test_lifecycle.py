@@ -87,7 +87,7 @@ def test_an_overwritten_original_takes_its_derived_images_with_it(target: Cloud)
     stored = target.resizer_json("images", "put", "blue.png", KEY, "--overwrite")
 
     assert stored["replaced"] is True
-    assert sorted(stored["removal"]["derived"]) == sorted(f"{spec}/{KEY}" for spec in SIZES)
+    assert sorted(stored["derived"]) == sorted(f"{spec}/{KEY}" for spec in SIZES)
 
     def blue() -> Image.Image | None:  # on AWS's CDN: once the invalidation has run
         found = served(target, f"200x/{KEY}")
