@@ -1,5 +1,5 @@
 """Shorter start-up: moto's EC2 region table is built from one boto3 session instead of three,
-and the Lambda interpreter is probed while moto is imported.
+the OpenAPI validator is imported on first use, and the Lambda interpreter is probed meanwhile.
 
 Importing moto's CloudFormation pulls in EC2, whose region table calls ``boto3.Session()`` three
 times at import; each new session loads botocore's endpoint data again (seconds on a loaded
@@ -10,6 +10,8 @@ restored right after.
 
 import sys
 import threading
+import types
+from typing import Any
 
 
 def import_moto_regions_once() -> None:
@@ -30,6 +32,46 @@ def import_moto_regions_once() -> None:
     finally:
         boto3.Session = real  # type: ignore[misc]
     sys.modules[name].Session = real  # type: ignore[attr-defined]
+
+
+def import_apigateway_without_openapi_validator() -> None:
+    """Import moto's API Gateway models without openapi_spec_validator (1.5 s of a loaded start).
+
+    moto binds ``validate`` and ``OpenAPIValidationError`` from it at import, for one use: checking
+    an imported OpenAPI document (``failonwarnings``). While that import runs, stand-ins sit in
+    sys.modules (removed right after, so any other import gets the real package); the first call of
+    the stand-in ``validate`` imports the real package and binds moto's two names to the real
+    objects before validating. moto reads ``OpenAPIValidationError`` only in the ``except`` of the
+    ``try`` around that call, so it never sees the stand-in class.
+    """
+    name = "moto.apigateway.models"
+    if name in sys.modules or "openapi_spec_validator" in sys.modules:
+        return
+    package = types.ModuleType("openapi_spec_validator")
+    exceptions = types.ModuleType("openapi_spec_validator.validation.exceptions")
+
+    class OpenAPIValidationError(Exception):
+        """Never raised: replaced by the real class before the first validation."""
+
+    def validate(spec: Any, base_uri: str = "", cls: Any = None) -> None:
+        from openapi_spec_validator import validate as real_validate
+        from openapi_spec_validator.validation.exceptions import OpenAPIValidationError as real_error
+
+        models = sys.modules[name]
+        models.validate = real_validate  # type: ignore[attr-defined]
+        models.OpenAPIValidationError = real_error  # type: ignore[attr-defined]
+        real_validate(spec, base_uri, cls)
+
+    package.validate = validate  # type: ignore[attr-defined]
+    exceptions.OpenAPIValidationError = OpenAPIValidationError  # type: ignore[attr-defined]
+    stand_ins = {package.__name__: package, exceptions.__name__: exceptions}
+    sys.modules.update(stand_ins)
+    try:
+        __import__(name)
+    finally:
+        for key, module in stand_ins.items():
+            if sys.modules.get(key) is module:
+                del sys.modules[key]
 
 
 def prefetch_lambda_python() -> None:

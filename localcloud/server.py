@@ -68,6 +68,7 @@ def build(base_url: str, data_dir: Path) -> LocalCloud:
     from localcloud import fast_start
 
     fast_start.import_moto_regions_once()
+    fast_start.import_apigateway_without_openapi_validator()
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -268,6 +269,7 @@ def start(
 
     fast_start.prefetch_lambda_python()  # a subprocess, on the other core while moto is imported
     fast_start.import_moto_regions_once()  # before anything imports moto's CloudFormation (ports does)
+    fast_start.import_apigateway_without_openapi_validator()  # likewise: before moto's API Gateway
     from localcloud import http_server, ownership, persistence, ports
 
     data_dir = (data_dir or DEFAULT_DATA_DIR).resolve()
