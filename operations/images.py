@@ -202,6 +202,9 @@ def put(
     content_type = check_upload(key, body)
     s3 = clients.client("s3")
     previous = _etag(s3, bucket, key) if overwrite else ""
+    # Listed before the put too: the stack's cleanup function may delete them as soon as S3 has
+    # the new bytes, and what this call removed must still be reported (a gone key deletes fine).
+    before = derived_of(clients, bucket, key) if previous else []
     extra = {} if overwrite else {"IfNoneMatch": "*"}
     try:
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra)
@@ -214,7 +217,7 @@ def put(
     replaced = bool(previous) and previous != etag
     removal = Removal(not_invalidated="nothing was replaced")
     if replaced:
-        derived = derived_of(clients, bucket, key)
+        derived = list(dict.fromkeys([*before, *derived_of(clients, bucket, key)]))
         deleted, failures = _delete(s3, bucket, derived)
         removal = _finish(
             clients, delivery, invalidate, deleted, deleted, exact=[key, *deleted], failures=failures
