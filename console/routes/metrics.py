@@ -26,7 +26,7 @@ CHARTS = [  # title, series keys, kind
     ("Resize time (Resizer)", ("resize_p50", "resize_p99"), "line"),
     ("Output bytes (Resizer)", ("output_bytes",), "bar"),
     (
-        "Cleanup: invocations, errors and throttles",
+        "Cleanup: runs, errors and throttles",
         ("cleanup_invocations", "cleanup_errors", "cleanup_throttles"),
         "bar",
     ),

@@ -92,6 +92,6 @@ def test_the_metrics_page_charts_the_cleanup(browser: Browser) -> None:
     page = browser.page("/metrics", params={"window": "1h"}).text
     api = browser.client.get("/api/metrics", params={"window": "1h"}).json()
 
-    assert "Cleanup: invocations, errors and throttles" in page and 'id="cleanup-error-rate"' in page
+    assert "Cleanup: runs, errors and throttles" in page and 'id="cleanup-error-rate"' in page
     assert api["cleanup_function"] == "resizer-cleanup" and "cleanup_error_rate" in api
     assert {"cleanup_invocations", "cleanup_errors"} <= {s["key"] for s in api["series"]}
