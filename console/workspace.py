@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from console.settings import ConsoleSettings
-from operations import cdn, config, images, invoke, stack
+from operations import cdn, config, functions, images, invoke, stack
 from operations.aws import Clients, Target
 
 
@@ -66,6 +66,11 @@ class Workspace:
         """(function name, log group) of the stack, as the CLI's invoke/logs/metrics find them."""
         found, clients = self.target()
         return invoke.target_function(clients, found.target.stack)
+
+    def functions(self, which: str = "all") -> list[functions.Function]:
+        """The stack's functions that ``which`` (resize, cleanup, all) picks, as `resizer logs` finds them."""
+        found, clients = self.target()
+        return functions.of_stack(clients, found.target.stack, which)
 
     def bucket(self) -> str:
         found, clients = self.target()

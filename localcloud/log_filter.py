@@ -435,9 +435,14 @@ def install() -> None:
     event in ``LogStream.filter_log_events`` and per StartLiveTail, so both get the real syntax;
     patterns are compiled once, cached), and ``LogsBackend.filter_log_events``, which validates the
     pattern first so that an invalid one is InvalidParameterException even on an empty log group.
-    Pagination, time range and logStreamNames stay moto's.
+    Pagination, time range and logStreamNames stay moto's. Also ``LogsBackend._find_live_tail_log_group``:
+    moto's answers the last log group created for any ARN (its search never stops at the match), so
+    a StartLiveTail over two groups (resize and cleanup) tailed one of them twice; AWS takes each
+    group by its ARN and refuses an unknown one (ResourceNotFoundException).
     """
-    from moto.logs.exceptions import InvalidParameterException
+    import re
+
+    from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
     from moto.logs.models import LogsBackend
     from moto.logs.utils import EventMessageFilter
 
@@ -463,7 +468,24 @@ def install() -> None:
             EventMessageFilter(bound.arguments["filter_pattern"])  # InvalidParameterException if invalid
             return original(self, *args, **kwargs)
 
+        def find_live_tail_group(self: Any, log_group_identifier: str) -> Any:
+            if not re.fullmatch(r"[\w#+=/:,.@-]*", log_group_identifier):
+                raise InvalidParameterException(
+                    "1 validation error detected: Value at 'logGroupIdentifiers' failed to satisfy "
+                    "constraint: Member must satisfy regular expression pattern: [\\w#+=/:,.@-]*"
+                )
+            for group in self.groups.values():
+                if group.arn == log_group_identifier:
+                    return group
+            raise ResourceNotFoundException()
+
         _patches.set(EventMessageFilter, "__init__", init, expect="self, pattern")
+        _patches.set(
+            LogsBackend,
+            "_find_live_tail_log_group",
+            find_live_tail_group,
+            expect="self, log_group_identifier",
+        )
         _patches.set(EventMessageFilter, "matches", matches, expect="self, message")
         _patches.set(
             LogsBackend,

@@ -40,6 +40,8 @@ def stack_status(result: status.StackStatus, secret: set[str] | frozenset[str] =
     """`resizer status` and /api/status; NoEcho parameters (``secret``) as ****, whatever AWS says."""
     body = plain(result)
     body["parameters"] = {k: (MASK if k in secret else v) for k, v in result.parameters.items()}
+    if result.cleanup_rule is not None:
+        body["cleanup_rule"]["enabled"] = result.cleanup_rule.enabled
     return body
 
 
@@ -93,12 +95,18 @@ def invalidated(distribution: str, found: cdn.Invalidation) -> dict:
 
 
 def metrics_report(report: metrics.MetricsReport) -> dict:
-    return plain(report) | {"error_rate": report.error_rate, "server_error_rate": report.server_error_rate}
+    return plain(report) | {
+        "error_rate": report.error_rate,
+        "server_error_rate": report.server_error_rate,
+        "cleanup_error_rate": report.cleanup_error_rate,
+    }
 
 
 def log_event(event: logs.LogEvent) -> dict:
-    """One log line: as read, its JSON (if it is JSON), and its level and request id."""
+    """One log line: as read, its JSON (if it is JSON), its level and request id, and which of the
+    stack's functions wrote it (resize, cleanup; '' when read from one log group by name)."""
     return {
+        "function": event.function,
         "timestamp": event.timestamp.isoformat(),
         "stream": event.stream,
         "message": event.message,

@@ -1,22 +1,26 @@
-"""Logs: the function's CloudWatch Logs, read once or followed, grouped by request.
+"""Logs: the functions' CloudWatch Logs, read once or followed, grouped by request.
 
-``events`` pages through FilterLogEvents for a time range and a filter pattern; ``follow``
+``events`` pages through FilterLogEvents for a time range and a filter pattern; ``merged``
+interleaves several functions' log groups by time, each line saying which function wrote it;
+``follow``
 keeps polling with a look-back window for late events, de-duplicated by event id, backing off
 when throttled. A missing log group means "no logs yet": nothing is yielded, no error.
 ``grouped`` turns a stream of events into one ``RequestLog`` per START..REPORT.
 """
 
+import heapq
 import json
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from operations.aws import Clients, translated
 from operations.errors import ConfigError
+from operations.functions import Function
 
 _RELATIVE = re.compile(r"(\d+)\s*(s|m|h|d|w)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -59,6 +63,7 @@ class LogEvent:
     message: str
     stream: str = ""
     event_id: str = ""
+    function: str = ""  # which of the stack's functions wrote it (resize, cleanup); '' when unsaid
 
     @property
     def json(self) -> dict | None:
@@ -152,12 +157,13 @@ def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _event(raw: dict) -> LogEvent:
+def _event(raw: dict, function: str = "") -> LogEvent:
     return LogEvent(
         datetime.fromtimestamp(raw["timestamp"] / 1000, UTC),
         raw.get("message", "").rstrip("\n"),
         raw.get("logStreamName", ""),
         raw.get("eventId", ""),
+        function,
     )
 
 
@@ -171,8 +177,10 @@ def events(
     pattern: str = "",
     streams: list[str] | None = None,
     limit: int | None = None,
+    function: str = "",
 ) -> Iterator[LogEvent]:
-    """Every matching event in [start, end], oldest first; nothing when the group does not exist."""
+    """Every matching event in [start, end], oldest first; nothing when the group does not exist.
+    Each event says ``function`` (the role of the function whose group it is) when given."""
     from botocore.exceptions import ClientError
 
     logs = clients.client("logs")
@@ -188,7 +196,7 @@ def events(
         for page in logs.get_paginator("filter_log_events").paginate(**query):
             # A stable sort by time keeps the service's order for lines of the same millisecond.
             for raw in sorted(page.get("events", []), key=lambda e: e["timestamp"]):
-                yield _event(raw)
+                yield _event(raw, function)
                 count += 1
                 if limit is not None and count >= limit:
                     return
@@ -203,10 +211,35 @@ def events(
         raise
 
 
+def merged(
+    clients: Clients,
+    sources: Sequence[Function],
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    pattern: str = "",
+    limit: int | None = None,
+) -> Iterator[LogEvent]:
+    """The matching events of several functions' log groups in [start, end], interleaved by time
+    (oldest first), each tagged with its function's role; at most ``limit`` in all."""
+    streams = [
+        events(clients, s.log_group, start=start, end=end, pattern=pattern, limit=limit, function=s.role)
+        for s in sources
+    ]
+    for count, event in enumerate(heapq.merge(*streams, key=lambda e: e.timestamp), start=1):
+        yield event
+        if limit is not None and count >= limit:
+            return
+
+
+def _sources(group: "str | Sequence[Function]") -> list[Function]:
+    return [Function("", "", group)] if isinstance(group, str) else list(group)
+
+
 @translated
 def follow(
     clients: Clients,
-    group: str,
+    group: str | Sequence[Function],
     *,
     start: datetime,
     pattern: str = "",
@@ -219,6 +252,10 @@ def follow(
     on_sampled: Callable[[bool], None] = lambda sampled: None,
 ) -> Iterator[LogEvent]:
     """New events until stop(), de-duplicated, tolerant of late arrivals.
+
+    ``group`` is one log group, or the stack's functions (operations.functions) whose groups are
+    followed together, each line tagged with its function's role (a group that does not exist
+    yet, such as the cleanup's before its first run, adds nothing until it does).
 
     ``live`` None (the default) chooses: a live tail on AWS (no endpoint URL), polling on any
     other endpoint (the local cloud, moto), so every front end follows logs the same way.
@@ -235,7 +272,7 @@ def follow(
     def fresh(event: LogEvent, occurrences: dict[tuple, int]) -> bool:
         # Live-tail events carry no event id, so the key is what both kinds share, plus which
         # occurrence of that line it is in its batch: identical lines are distinct events.
-        line = (event.stream, event.timestamp, event.message)
+        line = (event.function, event.stream, event.timestamp, event.message)
         occurrences[line] = occurrences.get(line, 0) + 1
         key = (*line, occurrences[line])
         if key in seen:
@@ -245,17 +282,18 @@ def follow(
             seen.popitem(last=False)
         return True
 
+    sources = _sources(group)
     since = start
     if live is None:
         live = clients.endpoint_url is None
     if live:
         history: dict[tuple, int] = {}
-        for event in events(clients, group, start=start, pattern=pattern):
+        for event in merged(clients, sources, start=start, pattern=pattern):
             if fresh(event, history):
                 since = max(since, event.timestamp)
                 yield event
         session: dict[tuple, int] = {}
-        for event in _live_tail(clients, group, pattern, stop, on_sampled):
+        for event in _live_tail(clients, sources, pattern, stop, on_sampled):
             if event.timestamp >= start and fresh(event, session):  # never a line from before start
                 since = max(since, event.timestamp)
                 yield event
@@ -265,7 +303,7 @@ def follow(
         newest = since
         batch: dict[tuple, int] = {}
         try:
-            for event in events(clients, group, start=since, pattern=pattern):
+            for event in merged(clients, sources, start=since, pattern=pattern):
                 if not fresh(event, batch):
                     continue
                 newest = max(newest, event.timestamp)
@@ -281,17 +319,26 @@ def follow(
 
 def _live_tail(
     clients: Clients,
-    group: str,
+    sources: Sequence[Function],
     pattern: str,
     stop: Callable[[], bool],
     on_sampled: Callable[[bool], None] = lambda sampled: None,
 ) -> Iterator[LogEvent]:
-    """Events from a StartLiveTail session; nothing if the endpoint or the policy does not allow it."""
+    """Events from one StartLiveTail session over the sources' groups (a session takes up to 10),
+    each tagged with its function (by the event's logGroupIdentifier); nothing if the endpoint or
+    the policy does not allow it. A group that does not exist yet is left out of the session."""
     logs = clients.client("logs")
+    roles: dict[str, str] = {}  # a group's ARN and its name -> the role of its function
     try:
-        found = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
-        arn = next(g["arn"] for g in found if g["logGroupName"] == group).removesuffix(":*")
-        query = {"logGroupIdentifiers": [arn], **({"logEventFilterPattern": pattern} if pattern else {})}
+        for source in sources:
+            found = logs.describe_log_groups(logGroupNamePrefix=source.log_group).get("logGroups", [])
+            for g in found:
+                if g["logGroupName"] == source.log_group:
+                    roles[g["arn"].removesuffix(":*")] = roles[source.log_group] = source.role
+        arns = [key for key in roles if key.startswith("arn:")]
+        if not arns:
+            return
+        query = {"logGroupIdentifiers": arns, **({"logEventFilterPattern": pattern} if pattern else {})}
         stream = logs.start_live_tail(**query)["responseStream"]
     except Exception:  # not offered here (AccessDenied, unknown operation, no such group): poll instead
         return
@@ -303,7 +350,7 @@ def _live_tail(
                 sampled = not sampled
                 on_sampled(sampled)
             for raw in update.get("sessionResults", []):
-                yield _event(raw)
+                yield _event(raw, _role(roles, raw.get("logGroupIdentifier", "")))
             if stop():
                 return
     except Exception:  # the session ended or broke: polling takes over
@@ -312,6 +359,14 @@ def _live_tail(
         close = getattr(stream, "close", None)
         if close:
             close()
+
+
+def _role(roles: dict[str, str], identifier: str) -> str:
+    """The role of the function whose group ``identifier`` names (an ARN, with or without :*, or a name)."""
+    identifier = identifier.removesuffix(":*")
+    if identifier in roles:
+        return roles[identifier]
+    return next((role for key, role in roles.items() if identifier.endswith(f":log-group:{key}")), "")
 
 
 def _throttled(exc: Exception, client_error: type) -> bool:
@@ -327,25 +382,31 @@ def _throttled(exc: Exception, client_error: type) -> bool:
 
 
 @translated
-def errors(clients: Clients, group: str, *, start: datetime, limit: int = 500) -> list[LogEvent]:
-    """The lines since start that report an error (ERROR_PATTERN narrows, LogEvent.is_error decides)."""
-    return [e for e in events(clients, group, start=start, pattern=ERROR_PATTERN, limit=limit) if e.is_error]
+def errors(
+    clients: Clients, group: str | Sequence[Function], *, start: datetime, limit: int = 500
+) -> list[LogEvent]:
+    """The lines since start that report an error (ERROR_PATTERN narrows, LogEvent.is_error decides),
+    of one log group or of several functions' groups interleaved by time."""
+    found = merged(clients, _sources(group), start=start, pattern=ERROR_PATTERN, limit=limit)
+    return [e for e in found if e.is_error]
 
 
 def grouped(stream: Iterable[LogEvent]) -> Iterator[RequestLog | LogEvent]:
-    """Group lines START..REPORT of each request (per log stream); lines outside one pass through."""
-    open_requests: dict[str, RequestLog] = {}
+    """Group lines START..REPORT of each request (per function and log stream); lines outside one
+    pass through."""
+    open_requests: dict[tuple[str, str], RequestLog] = {}
     for event in stream:
         marker = event.request_marker
-        current = open_requests.get(event.stream)
+        where = (event.function, event.stream)
+        current = open_requests.get(where)
         if marker and marker[0] == "START":
             if current is not None:
                 yield current
-            open_requests[event.stream] = RequestLog(marker[1], [event])
+            open_requests[where] = RequestLog(marker[1], [event])
         elif current is not None:
             current.events.append(event)
             if marker and marker[0] == "REPORT":
-                yield open_requests.pop(event.stream)
+                yield open_requests.pop(where)
         else:
             yield event
     yield from open_requests.values()

@@ -1,4 +1,5 @@
-"""Metrics: the function's Lambda metrics and its own ``Resizer`` metrics, in one GetMetricData call.
+"""Metrics: the function's Lambda metrics and its own ``Resizer`` metrics, in one GetMetricData call,
+with the cleanup function's Lambda metrics (``cleanup_*`` series) when the stack has one.
 
 Each metric comes twice in the same batch: per ``period`` (a series, for a chart or a sparkline)
 and over the whole window (its summary: exact sums, maxima and percentiles, not averages of
@@ -47,6 +48,7 @@ class MetricsReport:
     end: datetime
     period: int
     series: list[Series]
+    cleanup_function: str = ""  # '' when the stack has no cleanup function (an older template)
 
     def get(self, key: str) -> Series | None:
         return next((s for s in self.series if s.key == key), None)
@@ -72,6 +74,34 @@ class MetricsReport:
             s.summary or 0.0 for s in self.series if s.key.removeprefix("errors_") in SERVER_ERROR_CODES
         )
         return 100.0 * answered / invocations.summary
+
+    @property
+    def cleanup_error_rate(self) -> float | None:
+        """The cleanup function's Lambda Errors / Invocations, in percent (None: no calls, no cleanup)."""
+        invocations, errors = self.get("cleanup_invocations"), self.get("cleanup_errors")
+        if not invocations or not invocations.summary:
+            return None
+        return 100.0 * ((errors.summary or 0.0) if errors else 0.0) / invocations.summary
+
+
+def cleanup_wanted(function: str) -> list[Wanted]:
+    """The cleanup function's Lambda metrics: it publishes none of its own (no Resizer namespace)."""
+    by_function = (("FunctionName", function),)
+    lam = "AWS/Lambda"
+    return [
+        Wanted("cleanup_invocations", "Cleanup invocations", lam, "Invocations", "Sum", "Count", by_function),
+        Wanted("cleanup_errors", "Cleanup errors", lam, "Errors", "Sum", "Count", by_function),
+        Wanted("cleanup_throttles", "Cleanup throttles", lam, "Throttles", "Sum", "Count", by_function),
+        Wanted(
+            "cleanup_duration_max",
+            "Cleanup duration max",
+            lam,
+            "Duration",
+            "Maximum",
+            "Milliseconds",
+            by_function,
+        ),
+    ]
 
 
 def wanted(function: str) -> list[Wanted]:
@@ -102,9 +132,16 @@ def wanted(function: str) -> list[Wanted]:
 
 @translated
 def function_metrics(
-    clients: Clients, function: str, *, start: datetime, end: datetime | None = None, period: int = 300
+    clients: Clients,
+    function: str,
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    period: int = 300,
+    cleanup: str = "",
 ) -> MetricsReport:
-    """The function's metrics between start and end, per period (seconds, a multiple of 60)."""
+    """The function's metrics between start and end, per period (seconds, a multiple of 60), and the
+    cleanup function's (named by ``cleanup``) in the same call."""
     end = end or datetime.now(UTC)
     if period < 60 or period % 60:
         raise ConfigError("the period must be a whole number of minutes (60, 300, 3600, ...)")
@@ -118,7 +155,9 @@ def function_metrics(
             hint=f"pass --period {math.ceil(period / step) * step} or leave it out",
         )
     cloudwatch = clients.client("cloudwatch")
-    metrics = wanted(function) + _error_codes(cloudwatch, function)
+    metrics = (
+        wanted(function) + _error_codes(cloudwatch, function) + (cleanup_wanted(cleanup) if cleanup else [])
+    )
     # CloudWatch starts periods on whole minutes (5 minutes, hours for older data): align, so one
     # window period, a multiple of the same step, spans the window.
     start = aligned(start, step)
@@ -168,7 +207,7 @@ def function_metrics(
                 summary,
             )
         )
-    return MetricsReport(function, start, end, period, series)
+    return MetricsReport(function, start, end, period, series, cleanup)
 
 
 def _combine(stat: str, values: list[float]) -> float:

@@ -1,4 +1,5 @@
-"""Status: the stack's state, outputs, parameters and resources, the function's configuration, and how
+"""Status: the stack's state, outputs, parameters and resources, its functions' configuration (the
+resizer's and, in stacks that have it, the cleanup's and its EventBridge rule's state), and how
 images are delivered (cdn or website, and the CDN URL)."""
 
 from dataclasses import dataclass, field
@@ -36,6 +37,19 @@ class FunctionInfo:
 
 
 @dataclass(frozen=True)
+class RuleInfo:
+    """The EventBridge rule that sends the bucket's object events to the cleanup function."""
+
+    name: str
+    state: str  # ENABLED, DISABLED (or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS)
+    description: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return self.state.startswith("ENABLED")
+
+
+@dataclass(frozen=True)
 class StackStatus:
     stack: str
     status: str
@@ -46,6 +60,8 @@ class StackStatus:
     resources: list[Resource] = field(default_factory=list)
     function: FunctionInfo | None = None
     delivery: cdn.Delivery | None = None
+    cleanup: FunctionInfo | None = None  # None in stacks made by templates older than the cleanup
+    cleanup_rule: RuleInfo | None = None
 
 
 @translated
@@ -66,6 +82,10 @@ def status(clients: Clients, name: str) -> StackStatus:
         for r in page["StackResourceSummaries"]
     ]
     function = outputs.get("FunctionName")
+    physical = {r.logical_id: r.physical_id for r in resources if r.physical_id}
+    # The outputs name them; a stack made before the template had those outputs still has the resources.
+    cleanup = outputs.get("CleanupFunctionName") or physical.get("CleanupFunction")
+    rule = outputs.get("CleanupRuleName") or physical.get("CleanupRule")
     parameters = stack.parameters(described)
     return StackStatus(
         stack=name,
@@ -77,7 +97,25 @@ def status(clients: Clients, name: str) -> StackStatus:
         resources=resources,
         function=function_info(clients, function) if function else None,
         delivery=cdn.delivery_of(outputs, parameters),
+        cleanup=function_info(clients, cleanup) if cleanup else None,
+        cleanup_rule=rule_info(clients, rule) if rule else None,
     )
+
+
+def rule_info(clients: Clients, name: str) -> RuleInfo | None:
+    """The rule's state; None when it is gone (deleted by hand, or the stack is being deleted)."""
+    from botocore.exceptions import ClientError
+
+    bus = ""
+    if "|" in name:  # a rule on a custom bus has the physical id BUS|NAME
+        bus, name = name.split("|", 1)
+    try:
+        found = clients.client("events").describe_rule(Name=name, **({"EventBusName": bus} if bus else {}))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise
+    return RuleInfo(found["Name"], found.get("State", ""), found.get("Description", "") or "")
 
 
 def secret_parameters() -> set[str]:

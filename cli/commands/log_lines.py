@@ -6,9 +6,14 @@ from rich.markup import escape
 
 from operations.logs import LogEvent, RequestLog
 
+FUNCTION_STYLES = {"resize": "blue", "cleanup": "magenta"}
+
 
 def line(event: LogEvent, show_stream: bool = True) -> str:
     stamp = f"[dim]{event.timestamp:%H:%M:%S.%f}"[:-3] + "[/]"
+    function = ""
+    if event.function:  # which function wrote it, padded so that the columns line up
+        function = f" [{FUNCTION_STYLES.get(event.function, 'dim')}]{escape(event.function):<7}[/]"
     stream = f" [dim]{event.stream[-8:]}[/]" if show_stream and event.stream else ""
     marker = event.request_marker
     data = event.json
@@ -19,7 +24,7 @@ def line(event: LogEvent, show_stream: bool = True) -> str:
         style = "red" if event.is_error else "yellow" if event.level in ("WARN", "WARNING") else ""
         shown = event.message if data is None else json.dumps(_without_emf(data), indent=2, default=str)
         text = f"[{style}]{escape(shown)}[/]" if style else escape(shown)
-    return f"{stamp}{stream} {text}"
+    return f"{stamp}{function}{stream} {text}"
 
 
 def _without_emf(data: dict) -> dict:

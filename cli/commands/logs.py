@@ -1,6 +1,8 @@
-"""`resizer logs`: the function's logs for a time range, filtered, grouped by request, or followed."""
+"""`resizer logs`: the functions' logs (resize, cleanup or both) for a time range, filtered, grouped by
+request, or followed."""
 
 import time
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -9,9 +11,17 @@ from cli import context, render
 from cli.commands import log_lines
 from cli.errors import handles_errors
 from cli.options import Common, targeted
-from operations import invoke as invoke_op
+from operations import functions as functions_op
 from operations import jsonable
 from operations import logs as logs_op
+
+
+class Which(StrEnum):
+    """The choices of --function (operations.functions.CHOICES)."""
+
+    resize = "resize"
+    cleanup = "cleanup"
+    all = "all"
 
 
 @handles_errors
@@ -24,21 +34,31 @@ def logs(
     ] = "",
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
     group: Annotated[bool, typer.Option(help="Group each request's lines START..REPORT.")] = True,
+    function: Annotated[
+        Which,
+        typer.Option(
+            "--function",
+            help="Whose lines: resize, cleanup or all. All (the default) interleaves both by time, each "
+            "line naming its function, because a resized image that vanishes or a 404 after an upload "
+            "is the two working together; stacks without a cleanup function show the resize lines.",
+        ),
+    ] = Which.all,
     *,
     options: Common,
 ) -> None:
-    """Show the function's logs. A function that never ran has no logs yet (not an error).
+    """Show the functions' logs. A function that never ran has no logs yet (not an error).
 
-    Examples: resizer logs --since 1h · resizer logs -f · resizer logs --filter '{ $.status = 404 }' -o json
+    Examples: resizer logs --since 1h · resizer logs -f --function cleanup ·
+    resizer logs --filter '{ $.status = 404 }' -o json
     """
     settings = context.settings(options)
     clients = context.clients(settings)
-    _, log_group = invoke_op.target_function(clients, settings.target.stack)
+    sources = functions_op.of_stack(clients, settings.target.stack, function.value)
     start = logs_op.parse_time(since)
     if follow:
         stream = logs_op.follow(
             clients,
-            log_group,
+            sources,
             start=start,
             pattern=filter_pattern,
             sleep=time.sleep,  # follow tails live on AWS (StartLiveTail) and polls other endpoints
@@ -46,7 +66,7 @@ def logs(
         )
     else:
         end = logs_op.parse_time(until) if until else None
-        stream = logs_op.events(clients, log_group, start=start, end=end, pattern=filter_pattern)
+        stream = logs_op.merged(clients, sources, start=start, end=end, pattern=filter_pattern)
     shown = 0
     if options.json:
         for event in stream:
@@ -62,7 +82,8 @@ def logs(
             render.out.print(log_lines.line(item))
         shown += 1
     if not shown:
-        render.note(f"no log lines in {log_group} since {start:%Y-%m-%d %H:%M:%S} UTC")
+        groups = ", ".join(s.log_group for s in sources)
+        render.note(f"no log lines in {groups} since {start:%Y-%m-%d %H:%M:%S} UTC")
 
 
 def _say_sampled(sampled: bool) -> None:

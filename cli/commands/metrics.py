@@ -1,4 +1,5 @@
-"""`resizer metrics`: invocations, errors, throttles, duration percentiles, the Resizer metrics."""
+"""`resizer metrics`: invocations, errors, throttles, duration percentiles, the Resizer metrics, and
+the cleanup function's invocations and errors when the stack has one."""
 
 import time
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ import typer
 from cli import context, render
 from cli.errors import handles_errors
 from cli.options import Common, targeted
-from operations import invoke as invoke_op
+from operations import functions as functions_op
 from operations import jsonable
 from operations import logs as logs_op
 from operations import metrics as metrics_op
@@ -29,18 +30,21 @@ def metrics(
     *,
     options: Common,
 ) -> None:
-    """Show the function's metrics over a window, with a sparkline per metric.
+    """Show the functions' metrics over a window, with a sparkline per metric (the resize function's,
+    then the cleanup function's invocations, errors, throttles and longest run).
 
     Examples: resizer metrics · resizer metrics --since 1d --period 3600 · resizer metrics -o json
     """
     settings = context.settings(options)
     clients = context.clients(settings)
-    function, _ = invoke_op.target_function(clients, settings.target.stack)
+    found = {f.role: f.name for f in functions_op.of_stack(clients, settings.target.stack)}
     while True:
         start = logs_op.parse_time(since)
         end = logs_op.parse_time(until) if until else datetime.now(UTC)
         step = metrics_op.default_period(start, end) if period is None else period
-        report = metrics_op.function_metrics(clients, function, start=start, end=end, period=step)
+        report = metrics_op.function_metrics(
+            clients, found["resize"], start=start, end=end, period=step, cleanup=found.get("cleanup", "")
+        )
         if options.json:
             render.emit_json(jsonable.metrics_report(report))
         else:
@@ -55,16 +59,30 @@ def show(report: metrics_op.MetricsReport) -> None:
         f"[bold]{report.function}[/]  {report.start:%Y-%m-%d %H:%M} .. {report.end:%H:%M} UTC, "
         f"{report.period} s per point"
     )
-    table = render.table("metric", "stat", "window", "trend")
-    for series in report.series:
-        table.add_row(
-            series.label, series.stat, _value(series.summary, series.unit), sparkline(series.values)
-        )
-    render.out.print(table)
+    resize = [s for s in report.series if not s.key.startswith("cleanup_")]
+    render.out.print(_table(resize))
     render.out.print(
         f"error rate: {_percent(report.error_rate)} Lambda errors (crashes, timeouts), "
         f"{_percent(report.server_error_rate)} 5xx answers (the function's internal_error)"
     )
+    if report.cleanup_function:
+        render.out.print(
+            f"[bold]{report.cleanup_function}[/]  the cleanup (deletes resized images of changed originals)"
+        )
+        render.out.print(_table([s for s in report.series if s.key.startswith("cleanup_")]))
+        render.out.print(
+            f"cleanup error rate: {_percent(report.cleanup_error_rate)} Lambda errors "
+            "(EventBridge invokes it asynchronously; Lambda retries a failed event twice)"
+        )
+
+
+def _table(series_list: list[metrics_op.Series]) -> "render.Table":
+    table = render.table("metric", "stat", "window", "trend")
+    for series in series_list:
+        table.add_row(
+            series.label, series.stat, _value(series.summary, series.unit), sparkline(series.values)
+        )
+    return table
 
 
 def _percent(rate: float | None) -> str:

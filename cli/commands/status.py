@@ -1,4 +1,5 @@
-"""`resizer status`: the stack, how images are delivered, its outputs and resources, the function."""
+"""`resizer status`: the stack, how images are delivered, its outputs and resources, its functions
+(the resizer and, when the stack has it, the cleanup with its EventBridge rule)."""
 
 from cli import context, render
 from cli.errors import handles_errors
@@ -14,7 +15,7 @@ def status(
     *,
     options: Common,
 ) -> None:
-    """Show the stack's status, outputs, resources and the function's configuration.
+    """Show the stack's status, outputs, resources and its functions' configuration.
 
     Examples: resizer status · resizer status --output json | jq .outputs.WebsiteUrl
     """
@@ -43,26 +44,42 @@ def status(
     if result.outputs:
         render.out.print(render.key_values(result.outputs, title="Outputs"))
     if result.function:
-        f = result.function
+        _function(result.function, "Function (resize)")
+    if result.cleanup:
+        _function(result.cleanup, "Function (cleanup)")
+    if result.cleanup_rule:
+        rule = result.cleanup_rule
+        state = f"[green]{rule.state}[/]" if rule.enabled else f"[bold yellow]{rule.state}[/]"
         render.out.print(
             render.key_values(
-                {
-                    "name": f.name,
-                    "runtime": f"{f.runtime} ({f.architecture})",
-                    **({"runs locally under": f.local_runtime} if f.local_runtime else {}),
-                    "memory / timeout": f"{f.memory_mb} MB / {f.timeout_s} s",
-                    "reserved concurrency": "unreserved"
-                    if f.reserved_concurrency is None
-                    else f.reserved_concurrency,
-                    "code": f"{f.code_sha256} ({f.code_size:,} bytes)",
-                    "last modified": f.last_modified,
-                },
-                title="Function",
+                {"name": rule.name, "state": state}
+                | ({} if rule.enabled else {"effect": "resized images of changed originals are not deleted"}),
+                title="Cleanup rule (EventBridge)",
             )
         )
-        if f.local_warning:
-            render.err.print(f"[bold yellow]warning:[/] {render.safe(f.local_warning)}")
     resources = render.table("resource", "type", "status", title="Resources")
     for r in result.resources:
         resources.add_row(render.safe(r.logical_id), r.resource_type, render.styled_status(r.status))
     render.out.print(resources)
+
+
+def _function(f: status_op.FunctionInfo, title: str) -> None:
+    render.out.print(
+        render.key_values(
+            {
+                "name": f.name,
+                "runtime": f"{f.runtime} ({f.architecture})",
+                **({"runs locally under": f.local_runtime} if f.local_runtime else {}),
+                "memory / timeout": f"{f.memory_mb} MB / {f.timeout_s} s",
+                "reserved concurrency": "unreserved"
+                if f.reserved_concurrency is None
+                else f.reserved_concurrency,
+                "code": f"{f.code_sha256} ({f.code_size:,} bytes)",
+                "state": f.state or "-",
+                "last modified": f.last_modified,
+            },
+            title=title,
+        )
+    )
+    if f.local_warning:
+        render.err.print(f"[bold yellow]warning:[/] {render.safe(f.local_warning)}")

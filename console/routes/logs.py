@@ -1,6 +1,7 @@
 """Logs (/logs): a live tail over Server-Sent Events with operations.logs.follow in a thread, the
-same --since and --filter semantics as `resizer logs`; the page groups lines by request.
-/api/logs answers the lines of a time range as `resizer logs -o json` prints them."""
+same --since, --filter and --function (resize, cleanup, all) semantics as `resizer logs`; the page
+groups lines by request and names each line's function. /api/logs answers the lines of a time range
+as `resizer logs -o json` prints them."""
 
 import json
 import threading
@@ -14,6 +15,7 @@ from console import sse, state
 from console.errors import describe
 from console.features import cli
 from console.web import page
+from operations import functions as functions_op
 from operations import jsonable
 from operations import logs as logs_op
 from operations.errors import OperationError, StackNotFound
@@ -41,16 +43,17 @@ def line(event: logs_op.LogEvent) -> dict[str, Any]:
         "request": event.request_id,
         "level": event.level,
         "id": event.event_id,
+        "function": event.function,
     }
 
 
 @router.get("/logs", response_class=HTMLResponse, name="logs_page")
-def logs_page(request: Request, since: str = "10m", filter: str = "") -> HTMLResponse:
+def logs_page(request: Request, since: str = "10m", filter: str = "", function: str = "all") -> HTMLResponse:
     console = state.of(request)
-    problem, group = "", ""
+    problem, sources = "", []
     try:
         logs_op.parse_time(since)
-        group = console.workspace.function()[1]
+        sources = console.workspace.functions(function)
     except StackNotFound as exc:
         problem = exc.message
     except OperationError as exc:
@@ -61,24 +64,28 @@ def logs_page(request: Request, since: str = "10m", filter: str = "") -> HTMLRes
         title="Logs",
         since=since,
         filter=filter,
-        group=group,
+        function=function if function in functions_op.CHOICES else "all",
+        choices=functions_op.CHOICES,
+        sources=sources,
         problem=problem,
         stream=f"/logs/stream?{request.url.query}" if request.url.query else "/logs/stream",
     )
 
 
 @router.get("/logs/stream", name="logs_stream", openapi_extra=cli("logs"))
-def stream(request: Request, since: str = "10m", filter: str = "") -> StreamingResponse:
+def stream(
+    request: Request, since: str = "10m", filter: str = "", function: str = "all"
+) -> StreamingResponse:
     console = state.of(request)
-    start = logs_op.parse_time(since)  # a bad --since is a 400 before the stream starts
+    start = logs_op.parse_time(since)  # a bad --since or --function is a 400 before the stream starts
     _, clients = console.workspace.target()
-    group = console.workspace.function()[1]
+    sources = console.workspace.functions(function)
 
     def produce(stop: threading.Event, emit: Callable[[str, Any], None]) -> None:
         try:
             for event in logs_op.follow(
                 clients,
-                group,
+                sources,
                 start=start,
                 pattern=filter,
                 sleep=stop.wait,
@@ -94,12 +101,21 @@ def stream(request: Request, since: str = "10m", filter: str = "") -> StreamingR
 
 
 @router.get("/api/logs", name="api_logs", openapi_extra=cli("logs"))
-def api_logs(request: Request, since: str = "10m", until: str = "", filter: str = "") -> JSONResponse:
-    """The lines in [since, until], oldest first (no log group yet: none), each as the CLI's JSON."""
+def api_logs(
+    request: Request, since: str = "10m", until: str = "", filter: str = "", function: str = "all"
+) -> JSONResponse:
+    """The lines in [since, until] of the chosen functions (resize, cleanup, all), oldest first (no
+    log group yet: none), each as the CLI's JSON; ``groups`` maps each function to its log group."""
     console = state.of(request)
     start = logs_op.parse_time(since)
     end = logs_op.parse_time(until) if until else None
     _, clients = console.workspace.target()
-    group = console.workspace.function()[1]
-    found = logs_op.events(clients, group, start=start, end=end, pattern=filter, limit=API_LIMIT)
-    return JSONResponse({"group": group, "events": [jsonable.log_event(e) for e in found]})
+    sources = console.workspace.functions(function)
+    found = logs_op.merged(clients, sources, start=start, end=end, pattern=filter, limit=API_LIMIT)
+    return JSONResponse(
+        {
+            "group": sources[0].log_group,  # the first function's (as before there were two)
+            "groups": {s.role: s.log_group for s in sources},
+            "events": [jsonable.log_event(e) for e in found],
+        }
+    )

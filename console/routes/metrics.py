@@ -1,5 +1,6 @@
 """Metrics (/metrics): a window selector and server-side SVG charts of the function's Lambda and
-Resizer metrics, with the summary table `resizer metrics` prints (the same GetMetricData numbers)."""
+Resizer metrics and of the cleanup function's invocations and errors, with the summary table
+`resizer metrics` prints (the same GetMetricData numbers)."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,12 @@ CHARTS = [  # title, series keys, kind
     ("Concurrent executions", ("concurrency",), "line"),
     ("Resize time (Resizer)", ("resize_p50", "resize_p99"), "line"),
     ("Output bytes (Resizer)", ("output_bytes",), "bar"),
+    (
+        "Cleanup: runs, errors and throttles",
+        ("cleanup_invocations", "cleanup_errors", "cleanup_throttles"),
+        "bar",
+    ),
+    ("Cleanup: longest run", ("cleanup_duration_max",), "line"),
 ]
 
 
@@ -32,11 +39,16 @@ def _report(request: Request, window: str) -> metrics_op.MetricsReport:
         raise ConfigError(f"unknown window {window!r}", hint=f"one of {', '.join(WINDOWS)}")
     console = state.of(request)
     _, clients = console.workspace.target()
-    function = console.workspace.function()[0]
+    found = {f.role: f.name for f in console.workspace.functions()}
     end = datetime.now(UTC)
     start = logs_op.parse_time(window, end)
     return metrics_op.function_metrics(
-        clients, function, start=start, end=end, period=metrics_op.default_period(start, end)
+        clients,
+        found["resize"],
+        start=start,
+        end=end,
+        period=metrics_op.default_period(start, end),
+        cleanup=found.get("cleanup", ""),
     )
 
 
@@ -98,6 +110,7 @@ def metrics_page(request: Request, window: str = "1h") -> HTMLResponse:
         summary=summary,
         error_rate=report.error_rate,
         server_error_rate=report.server_error_rate,
+        cleanup_error_rate=report.cleanup_error_rate,
     )
 
 

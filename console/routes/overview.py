@@ -1,5 +1,6 @@
-"""Overview (/): the stack's status and outputs, the function's configuration, the last hour's
-invocations, errors and p99 duration, its recent error lines, and how images are delivered (the
+"""Overview (/): the stack's status and outputs, the functions' configuration (the resizer's, the
+cleanup's and its rule's state), the last hour's invocations, errors and p99 duration (and the
+cleanup's invocations and errors), both functions' recent error lines, and how images are delivered (the
 CDN URL, the distribution and its recent invalidations, a form to invalidate paths). A missing
 stack is a call to deploy, not an error; a section that fails (no CloudWatch access...) says so
 in place."""
@@ -16,6 +17,7 @@ from console.errors import describe
 from console.features import cli
 from console.web import page
 from operations import alarms as alarms_op
+from operations import functions as functions_op
 from operations import jsonable
 from operations import logs as logs_op
 from operations import metrics as metrics_op
@@ -26,12 +28,12 @@ router = APIRouter()
 LINKS = ("CdnUrl", "WebsiteUrl", "ApiUrl")  # outputs shown as links
 
 
-def _health(clients: Any, function: str, now: datetime) -> dict[str, Any]:
+def _health(clients: Any, function: str, cleanup: str, now: datetime) -> dict[str, Any]:
     report = metrics_op.function_metrics(
-        clients, function, start=now - timedelta(hours=1), end=now, period=300
+        clients, function, start=now - timedelta(hours=1), end=now, period=300, cleanup=cleanup
     )
     figures = {}
-    for key in ("invocations", "errors", "duration_p99"):
+    for key in ("invocations", "errors", "duration_p99", "cleanup_invocations", "cleanup_errors"):
         series = report.get(key)
         values = series.values if series else []
         figures[key] = {
@@ -45,11 +47,16 @@ def _health(clients: Any, function: str, now: datetime) -> dict[str, Any]:
         "figures": figures,
         "error_rate": report.error_rate,
         "server_error_rate": report.server_error_rate,
+        "cleanup": bool(cleanup),
+        "cleanup_error_rate": report.cleanup_error_rate,
     }
 
 
-def _recent_errors(clients: Any, group: str, now: datetime) -> list[logs_op.LogEvent]:
-    return logs_op.errors(clients, group, start=now - timedelta(hours=1))[-20:]
+def _recent_errors(
+    clients: Any, sources: list[functions_op.Function], now: datetime
+) -> list[logs_op.LogEvent]:
+    """The last 20 error lines of the hour, of every function, interleaved by time."""
+    return logs_op.errors(clients, sources, start=now - timedelta(hours=1))[-20:]
 
 
 def _section(work: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -73,9 +80,12 @@ def overview(request: Request, invalidation: str = "") -> HTMLResponse:
     errors, errors_error = (None, None)
     if result.function:
         name = result.function.name
-        group = result.outputs.get("LogGroupName") or f"/aws/lambda/{name}"
-        health, health_error = _section(lambda: _health(clients, name, now))
-        errors, errors_error = _section(lambda: _recent_errors(clients, group, now))
+        sources = functions_op.of_outputs(result.outputs)
+        if not sources:  # a function without the FunctionName output (never, with this template)
+            sources = [functions_op.Function("resize", name, f"/aws/lambda/{name}")]
+        cleanup = next((s.name for s in sources if s.role == "cleanup"), "")
+        health, health_error = _section(lambda: _health(clients, name, cleanup, now))
+        errors, errors_error = _section(lambda: _recent_errors(clients, sources, now))
     alarms, alarms_error = _section(lambda: alarms_op.alarm_states(clients, result.resources))
     return page(
         request,

@@ -197,7 +197,7 @@
     const pause = section.querySelector("[data-log-pause]");
     const resume = section.querySelector("[data-log-resume]");
     const clear = section.querySelector("[data-log-clear]");
-    const open = new Map(); // log stream -> id of the request open in it
+    const open = new Map(); // function|log stream -> id of the request open in it
     const seen = new Set();
     let paused = false;
     let waiting = [];
@@ -206,6 +206,7 @@
     const lineNode = (line) => {
       const node = el("div", `line${line.level === "ERROR" ? " error" : line.level.startsWith("WARN") ? " warn" : ""}${line.marker ? " marker" : ""}`);
       node.appendChild(el("time", "", (line.time || "").slice(11, 23)));
+      if (line.function) node.appendChild(el("span", `fn fn-${line.function}`, line.function));
       node.appendChild(el("span", "msg", line.message));
       return node;
     };
@@ -230,7 +231,8 @@
     const render = (line) => {
       const nearBottom = view.scrollHeight - view.scrollTop - view.clientHeight < 40;
       const marker = line.marker;
-      const id = line.request || open.get(line.stream) || "";
+      const where = `${line.function || ""}|${line.stream}`;
+      const id = line.request || open.get(where) || "";
       const node = lineNode(line);
       if (!id) {
         view.appendChild(node);
@@ -238,14 +240,14 @@
         const current = groupFor(id);
         if (marker && marker[0] === "START") {
           current.body.prepend(node);
-          open.set(line.stream, id);
+          open.set(where, id);
         } else {
           current.body.appendChild(node);
         }
         if (marker && marker[0] === "REPORT") {
           const figures = (line.message.match(/Duration: [\d.]+ ms/) || [""])[0];
           current.summary.textContent = `request ${id}${figures ? ` · ${figures}` : ""}`;
-          if (open.get(line.stream) === id) open.delete(line.stream);
+          if (open.get(where) === id) open.delete(where);
         }
         if (line.level === "ERROR") current.group.classList.add("has-error");
       }
@@ -266,7 +268,7 @@
     source.addEventListener("open", showState);
     source.addEventListener("line", (m) => {
       const line = JSON.parse(m.data);
-      const key = line.id || `${line.stream}|${line.time}|${line.message}`;
+      const key = line.id || `${line.function || ""}|${line.stream}|${line.time}|${line.message}`;
       if (seen.has(key)) return;
       seen.add(key);
       if (paused) waiting.push(line);

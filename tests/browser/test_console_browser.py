@@ -208,6 +208,41 @@ def test_logs_live_tail_shows_a_new_request(page, stack: Stack, shots: Shots):
     shots.save(page)
 
 
+def test_logs_follow_the_cleanup_when_an_original_is_uploaded(page, stack: Stack, shots: Shots):
+    """S3 -> EventBridge -> the cleanup function in the local cloud; its lines join the tail, named."""
+    import boto3
+
+    shots.page = page
+    goto(page, stack, "/logs?function=all&since=1m")
+    page.wait_for_function(
+        "() => document.querySelector('.log-state').textContent.startsWith('live')", timeout=10_000
+    )
+    assert page.locator("#function").input_value() == "all"
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    s3.put_object(Bucket=stack.outputs["BucketName"], Key="browser-cleanup.jpg", Body=b"not an image")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.log-view .line')].some(l =>"
+        " l.querySelector('.fn-cleanup') && l.textContent.includes('browser-cleanup.jpg'))",
+        timeout=20_000,
+    )
+    shots.save(page)
+
+    page.select_option("#function", "cleanup")
+    page.click("form.row button[type=submit]")
+    page.wait_for_function(
+        "() => document.querySelector('.log-view').textContent.includes('browser-cleanup.jpg')",
+        timeout=15_000,
+    )
+    assert page.locator("#function").input_value() == "cleanup"
+    assert page.locator(".log-view .fn-resize").count() == 0, "only the cleanup's lines"
+
+
 # 6 -------------------------------------------------------------------------------------------------
 
 

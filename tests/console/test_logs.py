@@ -14,6 +14,7 @@ def test_the_stream_yields_log_lines_from_cloudwatch(browser: Browser) -> None:
     assert len(lines) == 5
     assert lines[0]["marker"] == ["START", REQUEST_ID] and lines[-1]["marker"] == ["REPORT", REQUEST_ID]
     assert lines[1]["level"] == "ERROR" and "/300x200/missing.jpg" in lines[1]["message"]
+    assert {line["function"] for line in lines} == {"resize"}
 
 
 def test_the_stream_stops_following_when_asked_and_passes_the_filter(browser: Browser, monkeypatch) -> None:
@@ -29,7 +30,11 @@ def test_the_stream_stops_following_when_asked_and_passes_the_filter(browser: Br
     ) as s:
         events = read_events(s, until="end")
     assert [name for name, _ in events] == ["line", "end"]
-    assert seen["pattern"] == "{ $.status >= 400 }" and seen["group"] == "/aws/lambda/resizer-resize"
+    assert seen["pattern"] == "{ $.status >= 400 }"
+    assert [(f.role, f.log_group) for f in seen["group"]] == [
+        ("resize", "/aws/lambda/resizer-resize"),
+        ("cleanup", "/aws/lambda/resizer-cleanup"),
+    ]
     assert seen["stop"]() is True  # the producer was told to stop once the stream was over
 
 

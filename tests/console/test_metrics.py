@@ -31,7 +31,12 @@ def test_charts_and_the_clis_numbers(browser: Browser) -> None:
     start = datetime.fromisoformat(api["start"])
     end = datetime.fromisoformat(api["end"])
     cli = metrics_op.function_metrics(
-        Clients(boto3.Session(region_name="us-east-1")), FUNCTION, start=start, end=end, period=api["period"]
+        Clients(boto3.Session(region_name="us-east-1")),
+        FUNCTION,
+        start=start,
+        end=end,
+        period=api["period"],
+        cleanup="resizer-cleanup",
     )
     console = {s["key"]: s["summary"] for s in api["series"]}
     assert console == {s.key: s.summary for s in cli.series}

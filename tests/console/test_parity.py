@@ -3,6 +3,7 @@ the documented CLI-only ones; and for the same state, `resizer … -o json` and 
 (/api/*, and the JSON answers of its forms) are the same (both come from operations.jsonable)."""
 
 import base64
+import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -117,6 +118,31 @@ def test_logs_are_the_same_json(browser: Browser) -> None:
     assert cli_json("logs", "--since", "1d", "--filter", "REPORT") == filtered["events"]
     assert [e["message"][:6] for e in filtered["events"]] == ["REPORT"]
     assert browser.client.get("/api/logs", params={"since": "yesterday-ish"}).status_code == 400
+
+
+@pytest.mark.parametrize("function", ["all", "resize", "cleanup"])
+def test_logs_of_each_function_are_the_same_json(browser: Browser, cloud, function: str) -> None:
+    group = "/aws/lambda/resizer-cleanup"
+    logs = cloud.client("logs")
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=group)
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_stream(logGroupName=group, logStreamName="parity")
+        moment = int(datetime.now(UTC).timestamp() * 1000) - 500
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName="parity",
+            logEvents=[{"timestamp": moment, "message": "cleaned"}],
+        )
+    api = browser.client.get("/api/logs", params={"since": "1d", "function": function}).json()
+    assert cli_json("logs", "--since", "1d", "--function", function) == api["events"]
+    assert {e["function"] for e in api["events"]} == {"all": {"resize", "cleanup"}}.get(function, {function})
+
+
+def test_status_shows_the_cleanup_the_same(browser: Browser) -> None:
+    api = browser.client.get("/api/status").json()
+    assert cli_one("status") == api
+    assert api["cleanup"]["name"] == "resizer-cleanup" and api["cleanup_rule"]["enabled"] is True
 
 
 @pytest.fixture

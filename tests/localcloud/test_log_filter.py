@@ -246,3 +246,22 @@ def test_uninstall_gives_moto_back(logs) -> None:
     finally:
         log_filter.install()
     assert len(messages(logs, filterPattern="{ $.status = 404 }")) == 2
+
+
+def test_a_live_tail_over_two_groups_tails_each_once(logs) -> None:
+    """moto resolved every ARN to the last group created; AWS takes each group by its ARN."""
+    logs.create_log_group(logGroupName="h")
+    logs.create_log_stream(logGroupName="h", logStreamName="c")
+    logs.put_log_events(
+        logGroupName="h",
+        logStreamName="c",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "from h"}],
+    )
+    arns = {g["logGroupName"]: g["arn"].removesuffix(":*") for g in logs.describe_log_groups()["logGroups"]}
+    stream = logs.start_live_tail(logGroupIdentifiers=[arns["g"], arns["h"]])["responseStream"]
+    found = [e for m in stream for e in m.get("sessionUpdate", {}).get("sessionResults", [])]
+    by_group = {arn: [e["message"] for e in found if e["logGroupIdentifier"] == arn] for arn in arns.values()}
+    assert by_group[arns["h"]] == ["from h"]
+    assert len(by_group[arns["g"]]) == len(found) - 1 > 0 and "from h" not in by_group[arns["g"]]
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.start_live_tail(logGroupIdentifiers=[arns["g"].replace(":log-group:g", ":log-group:nope")])

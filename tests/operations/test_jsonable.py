@@ -46,8 +46,9 @@ def test_status_masks_secret_parameters_whatever_the_endpoint_says() -> None:
 
 
 def test_a_log_event_carries_its_level_and_request() -> None:
-    body = jsonable.log_event(LogEvent(NOW, '{"level": "error", "request_id": "r1"}', "s", "7"))
+    body = jsonable.log_event(LogEvent(NOW, '{"level": "error", "request_id": "r1"}', "s", "7", "cleanup"))
     assert body == {
+        "function": "cleanup",
         "timestamp": "2026-12-01T08:00:00+00:00",
         "stream": "s",
         "message": '{"level": "error", "request_id": "r1"}',
@@ -56,6 +57,20 @@ def test_a_log_event_carries_its_level_and_request() -> None:
         "level": "ERROR",
         "request_id": "r1",
     }
+    assert jsonable.log_event(LogEvent(NOW, "x"))["function"] == ""  # read from a group by name
+
+
+def test_the_cleanup_rule_says_whether_it_is_enabled() -> None:
+    rule = status.RuleInfo("resizer-CleanupRule-1", "DISABLED")
+    body = jsonable.stack_status(status.StackStatus("s", "CREATE_COMPLETE", "", NOW, cleanup_rule=rule))
+    assert body["cleanup_rule"] == {
+        "name": "resizer-CleanupRule-1",
+        "state": "DISABLED",
+        "description": "",
+        "enabled": False,
+    }
+    assert body["cleanup"] is None
+    assert jsonable.stack_status(status.StackStatus("s", "CREATE_COMPLETE", "", NOW))["cleanup_rule"] is None
 
 
 def test_a_plan_shows_no_local_path() -> None:
