@@ -51,7 +51,7 @@ COMMANDS = (
         "status",
         "cli.commands.status:status",
         "Stack",
-        "Show the stack's status, outputs, resources and the function's configuration.",
+        "Show the stack's status, outputs, resources and its functions' configuration.",
     ),
     Entry(
         "destroy",
@@ -75,13 +75,14 @@ COMMANDS = (
         "logs",
         "cli.commands.logs:logs",
         "Function",
-        "Show the function's logs. A function that never ran has no logs yet (not an error).",
+        "Show the functions' logs. A function that never ran has no logs yet (not an error).",
     ),
     Entry(
         "metrics",
         "cli.commands.metrics:metrics",
         "Function",
-        "Show the function's metrics over a window, with a sparkline per metric.",
+        "Show the functions' metrics over a window, with a sparkline per metric (the resize function's,\n"
+        "then the cleanup function's invocations, errors, throttles and longest run).",
     ),
     Entry(
         "console",

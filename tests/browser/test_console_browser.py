@@ -6,6 +6,7 @@ security test comes last to judge everything the browser reported during the run
 ever destroyed. Each test leaves a full-page screenshot in test-artifacts/browser/.
 """
 
+import io
 import re
 import time
 import urllib.request
@@ -225,7 +226,10 @@ def test_logs_follow_the_cleanup_when_an_original_is_uploaded(page, stack: Stack
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    s3.put_object(Bucket=stack.outputs["BucketName"], Key="browser-cleanup.jpg", Body=b"not an image")
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(buffer, "JPEG")  # a real image: the Images page shows it
+    jpeg = buffer.getvalue()
+    s3.put_object(Bucket=stack.outputs["BucketName"], Key="browser-cleanup.jpg", Body=jpeg)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.log-view .line')].some(l =>"
         " l.querySelector('.fn-cleanup') && l.textContent.includes('browser-cleanup.jpg'))",

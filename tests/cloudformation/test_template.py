@@ -123,6 +123,9 @@ def test_outputs_are_the_documented_set_each_described(template):
         "FunctionName",
         "LogGroupName",
         "ApiAccessLogGroupName",
+        "CleanupFunctionName",
+        "CleanupLogGroupName",
+        "CleanupRuleName",
     }
     assert all(o.get("Description") for o in outputs.values())
     assert outputs["WebsiteUrl"]["Value"] == {"Fn::GetAtt": ["ImagesBucket", "WebsiteURL"]}

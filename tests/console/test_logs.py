@@ -7,7 +7,7 @@ from tests.console.conftest import REQUEST_ID, Browser, read_events
 
 
 def test_the_stream_yields_log_lines_from_cloudwatch(browser: Browser) -> None:
-    with browser.client.stream("GET", "/logs/stream?since=1h") as stream:
+    with browser.client.stream("GET", "/logs/stream?since=1h&function=resize") as stream:
         assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
         events = read_events(stream, until="never", limit=5)
     lines = [json.loads(data) for name, data in events if name == "line"]

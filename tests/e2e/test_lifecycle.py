@@ -101,7 +101,7 @@ def test_an_overwritten_original_takes_its_derived_images_with_it(target: Cloud)
 
 def test_the_logs_have_start_report_and_the_request_lines(target: Cloud) -> None:
     def logged() -> list[dict]:
-        result = target.resizer("logs", "--since", "1h", "-o", "json")
+        result = target.resizer("logs", "--function", "resize", "--since", "1h", "-o", "json")
         lines = [json.loads(line) for line in result.stdout.splitlines()]
         paths = {line["json"]["path"] for line in lines if isinstance(line.get("json"), dict)}
         return lines if {f"/{spec}/{KEY}" for spec in SIZES} <= paths else []

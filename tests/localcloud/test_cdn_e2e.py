@@ -97,6 +97,9 @@ def test_the_outputs_are_the_cdn_contract(cloud):
         "FunctionName",
         "LogGroupName",
         "ApiAccessLogGroupName",
+        "CleanupFunctionName",
+        "CleanupLogGroupName",
+        "CleanupRuleName",
     }
     assert outputs["CdnUrl"] == f"{cloud.ready.endpoint_url}/_aws/cloudfront/{outputs['DistributionId']}"
     assert cloud.ready.resized_url == f"{outputs['CdnUrl']}/300x200/sample.jpg"

@@ -31,6 +31,9 @@ def test_the_default_delivery_creates_a_distribution_in_front_of_a_private_bucke
     assert set(found) == {
         *("CdnUrl", "DistributionId", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"),
         "ApiAccessLogGroupName",
+        "CleanupFunctionName",
+        "CleanupLogGroupName",
+        "CleanupRuleName",
     }
     distribution_id = found["DistributionId"]
     assert found["CdnUrl"] == f"http://127.0.0.1:4566/_aws/cloudfront/{distribution_id}"
@@ -75,6 +78,9 @@ def test_switching_delivery_modes_is_an_update(
     assert set(website) == {
         *("WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"),
         "ApiAccessLogGroupName",
+        "CleanupFunctionName",
+        "CleanupLogGroupName",
+        "CleanupRuleName",
     }
     assert boto3.client("cloudfront").list_distributions()["DistributionList"].get("Quantity", 0) == 0
     s3 = boto3.client("s3")

@@ -113,6 +113,9 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
         "FunctionName",
         "LogGroupName",
         "ApiAccessLogGroupName",
+        "CleanupFunctionName",
+        "CleanupLogGroupName",
+        "CleanupRuleName",
     }
     bucket, api_id = found["BucketName"], resources()["RestApi"]["PhysicalResourceId"]
     assert found["WebsiteUrl"] == f"http://{bucket}.s3-website.{REGION}.amazonaws.com"

@@ -66,6 +66,9 @@ def test_outputs_are_loopback_urls(cloud):
     assert set(cloud.outputs) == {
         *("WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"),
         "ApiAccessLogGroupName",
+        "CleanupFunctionName",
+        "CleanupLogGroupName",
+        "CleanupRuleName",
     }
 
 

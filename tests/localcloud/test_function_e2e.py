@@ -238,7 +238,7 @@ def test_requests_through_the_website_then_the_metrics_count_them_exactly(cloud:
     assert series["resize_p99"]["summary"] > 0
 
     # the slowest call's Duration is the one its REPORT line shows
-    logs = cloud.resizer("logs", "--since", "10m", "--filter", "REPORT", "-o", "json")
+    logs = cloud.resizer("logs", "--function", "resize", "--since", "10m", "--filter", "REPORT", "-o", "json")
     assert logs.returncode == 0, logs.stderr
     reports = [line["message"] for line in json_lines(logs.stdout) if line["message"].startswith("REPORT")]
     assert len(reports) == cloud.ledger.invocations
@@ -276,7 +276,7 @@ def test_logs_with_an_invalid_filter_is_exit_2(cloud: Cloud) -> None:
 
 
 def test_logs_grouped_by_request(cloud: Cloud) -> None:
-    result = cloud.resizer("logs", "--since", "10m")
+    result = cloud.resizer("logs", "--function", "resize", "--since", "10m")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("START RequestId: ") == cloud.ledger.invocations
