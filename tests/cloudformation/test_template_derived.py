@@ -5,40 +5,9 @@ import fnmatch
 import re
 from pathlib import Path
 
-import pytest
-from cfnlint.decode import decode_str
+from tests.cloudformation.conftest import as_list, statements
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "cloudformation" / "resizer.yaml"
-
-
-@pytest.fixture(scope="module")
-def template() -> dict:
-    decoded, errors = decode_str(TEMPLATE.read_text(encoding="utf-8"))
-    assert not errors, [str(e) for e in errors]
-    return decoded
-
-
-@pytest.fixture(scope="module")
-def resources(template) -> dict:
-    return template["Resources"]
-
-
-def statements(role: dict) -> list[dict]:
-    found = []
-    for policy in role["Properties"]["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
-            if "Fn::If" in statement:  # a statement present in one delivery mode only
-                condition, present, absent = statement["Fn::If"]
-                assert absent == {"Ref": "AWS::NoValue"}
-                found.append({**present, "_condition": condition})
-            else:
-                found.append(statement)
-    return found
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
 
 
 def test_the_bucket_sends_object_events_to_eventbridge_and_names_no_function(resources):
