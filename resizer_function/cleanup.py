@@ -28,7 +28,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from resizer_function.request import derived_spec
+from resizer_function.request import URL_SAFE, derived_spec
 
 HEAD_THREADS = 8
 LAST = "\U0010ffff"  # sorts after every other character (UTF-8 order, as S3 lists)
@@ -36,8 +36,6 @@ LAST = "\U0010ffff"  # sorts after every other character (UTF-8 order, as S3 lis
 _SPEC_PREFIX = re.compile(r"\d{0,6}(?:x\d{0,6}(?:,[a-z0-9,]*)?/?)?")
 MISSING = ("404", "NoSuchKey", "NotFound")
 CLOUDFRONT_API = "2020-05-31"
-# Unencoded in invalidation paths, as the function and the tooling write URLs.
-PATH_SAFE = "/,~!$&'()*;=:@"
 
 
 class CleanupFailed(Exception):
@@ -126,6 +124,8 @@ def stored_specs(s3, bucket: str) -> list[str]:
 
 def reconcile(s3, bucket: str, key: str, specs: list[str]) -> list[str]:
     """Delete the derived objects of key that no longer show it; the keys deleted."""
+    if not specs:  # no size folder in the bucket: nothing to look up
+        return []
     current = _etag_listed(s3, bucket, key)
 
     def stale(spec: str) -> str:
@@ -176,7 +176,7 @@ def invalidate(distribution: str, keys: list[str]) -> str:
     from botocore.awsrequest import AWSRequest
     from botocore.httpsession import URLLib3Session
 
-    paths = sorted({quote("/" + k, safe=PATH_SAFE) for k in keys})
+    paths = sorted({quote("/" + k, safe=URL_SAFE) for k in keys})  # as the function writes URLs
     items = "".join(f"<Path>{escape(p)}</Path>" for p in paths)
     body = (
         f'<?xml version="1.0" encoding="UTF-8"?>'

@@ -23,6 +23,8 @@ _QUALITY = re.compile(r"q(\d{1,3})")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates
 # The quality each lossy format gets when none is asked for; asking for it is non-canonical.
 DEFAULT_QUALITY = {"jpeg": 80, "webp": 80, "avif": 60}
+# Left unencoded in the URLs of outputs ('+' is encoded: S3 reads it as a space).
+URL_SAFE = "/,~!$&'()*;=:@"
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class ResizeRequest:
     @property
     def url_path(self) -> str:
         """The canonical path, percent-encoded for a URL."""
-        return quote(self.path, safe="/,~!$&'()*;=:@")  # '+' encoded: S3 reads it as a space
+        return quote(self.path, safe=URL_SAFE)
 
     @property
     def effective_fit(self) -> str:

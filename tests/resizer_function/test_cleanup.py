@@ -205,6 +205,15 @@ def test_the_sizes_are_found_without_walking_the_originals(s3):
     assert counting.listings <= 4, f"{counting.listings} listings for 2400 top-level originals"
 
 
+def test_a_bucket_without_sizes_costs_one_listing_per_event(s3, monkeypatch):
+    s3.put_object(Bucket=BUCKET, Key="cat.jpg", Body=picture("red"))
+    counting = Counting(s3)
+    monkeypatch.setattr(cleanup, "s3_client", lambda: counting)  # no head_object: it would fail
+    answer = cleanup.handler(event("Object Created", "my+cat.jpg"), Context())
+    assert answer == {"key": "my+cat.jpg", "deleted": []}
+    assert counting.listings == 1, "the size folders only: no original's ETag is looked up"
+
+
 class FailingDeletes:
     def __init__(self, client) -> None:
         self.client = client
