@@ -25,12 +25,8 @@ class Context:
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "DISTRIBUTION_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def s3(aws_env, monkeypatch):
+    monkeypatch.delenv("DISTRIBUTION_ID", raising=False)
     monkeypatch.setenv("BUCKET", BUCKET)
     monkeypatch.setenv("DELIVERY", "cdn")
     resize_module.s3_client.cache_clear()
@@ -269,12 +265,11 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_the_invalidation_is_a_signed_cloudfront_request(monkeypatch):
+def test_the_invalidation_is_a_signed_cloudfront_request(aws_env, monkeypatch):
     server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.delenv("AWS_ENDPOINT_URL_CLOUDFRONT", raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     try:
         assert cleanup.invalidate("E2EXAMPLE", ["my cat.jpg", "200x/my cat.jpg"]) == "I2J3EXAMPLE"
     finally:

@@ -20,13 +20,8 @@ class Context:
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+def aws(aws_env, monkeypatch):
     for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
         "BUCKET": "images",
         "DELIVERY": "cdn",
         "SIGNING_KEY_PARAMETER": NAME,
