@@ -10,11 +10,11 @@ this checkout's interpreter and the tree first on PYTHONPATH; prints the median 
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
-import time
+
+from benchmarks import timed
 
 COMMANDS = {
     "resizer --help": "import sys; sys.argv = ['resizer', '--help']; from cli.app import main; main()",
@@ -26,12 +26,10 @@ def once(code: str, tree: str) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one `python -c code` in tree."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # .pyc as a user has
     env |= {"PYTHONPATH": tree, "COLUMNS": "120"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, stdout=subprocess.DEVNULL, check=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    _, wall, cpu = timed.run(
+        [sys.executable, "-c", code], cwd=tree, env=env, stdout=subprocess.DEVNULL, check=True
+    )
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,13 +14,14 @@ credential chain, the first client, each call), medians over the runs.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks import timed
 
 STATUS = "import sys; sys.argv = ['resizer', 'status']; from cli.app import main; main()"
 PHASES = r"""
@@ -52,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     trees = dict(t.split("=", 1) for t in args.trees) or {"this": os.getcwd()}
 
-    from localcloud.process import free_port, running
+    from localcloud.process import running
     from operations import local
 
-    data = Path(tempfile.mkdtemp(prefix="resizer-bench-"))
-    with running(data / "local", free_port()) as url:
+    with tempfile.TemporaryDirectory(prefix="resizer-bench-") as tmp, running(Path(tmp) / "local") as url:
+        data = Path(tmp)
         list(local.provision(url, sleep=time.sleep))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESIZER_"))}
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # users have .pyc files: measure with them
@@ -66,27 +67,27 @@ def main(argv: list[str] | None = None) -> int:
             AWS_CONFIG_FILE=str(data / "no-config"),
             AWS_SHARED_CREDENTIALS_FILE=str(data / "no-credentials"),
         )
+
+        def python(code: str, tree: str) -> tuple[subprocess.CompletedProcess, float, float]:
+            return timed.run(
+                [sys.executable, "-c", code],
+                env={**env, "PYTHONPATH": tree},
+                cwd=data,
+                capture_output=True,
+                text=True,
+            )
+
         wall: dict[str, list[float]] = {name: [] for name in trees}
         cpu: dict[str, list[float]] = {name: [] for name in trees}
         for round_ in range(args.runs + 1):
             for name, tree in trees.items():
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                started = time.perf_counter()
-                done = subprocess.run(
-                    [sys.executable, "-c", STATUS],
-                    env={**env, "PYTHONPATH": tree},
-                    cwd=data,
-                    capture_output=True,
-                    text=True,
-                )
-                elapsed = time.perf_counter() - started
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                done, elapsed, used = python(STATUS, tree)
                 if done.returncode:
                     print(done.stderr, file=sys.stderr)
                     return 1
                 if round_:  # the first round warms the page cache
                     wall[name].append(elapsed)
-                    cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                    cpu[name].append(used)
         for name in trees:
             print(
                 f"{name:10s} wall median {statistics.median(wall[name]):.2f} s "
@@ -95,16 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.phases:
             for name, tree in trees.items():
-                laps = []
-                for _ in range(args.runs):
-                    done = subprocess.run(
-                        [sys.executable, "-c", PHASES],
-                        env={**env, "PYTHONPATH": tree},
-                        cwd=data,
-                        capture_output=True,
-                        text=True,
-                    )
-                    laps.append(json.loads(done.stdout))
+                laps = [json.loads(python(PHASES, tree)[0].stdout) for _ in range(args.runs)]
                 print(f"phases of {name} (median ms):")
                 for key in laps[0]:
                     print(f"  {key:42s} {statistics.median(lap[key] for lap in laps) * 1000:7.0f}")

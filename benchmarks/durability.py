@@ -18,7 +18,6 @@ with that checkout's interpreter, to compare).
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,43 +28,28 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _ready(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url + "/_localcloud/health", timeout=0.5):
-            return True
-    except OSError:
-        return False
+from localcloud import contract
+from localcloud.process import free_port, started
+from localcloud.process import stop as _stop
 
 
 def start(data: Path, port: int) -> tuple[subprocess.Popen, float]:
+    """The server on port with its state in data, once it answers its health path; seconds to that."""
     began = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud.server", "--port", str(port), "--data", str(data)],
+    process = started(
+        [sys.executable, "-m", contract.SERVER_MODULE, *contract.server_args(port, data)],
+        lambda _: bool(contract.health(contract.endpoint(port), timeout=0.5)),
+        timeout=600,
+        every=0.02,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
-    while not _ready(url):
-        if process.poll() is not None:
-            raise RuntimeError("the local cloud did not start")
-        time.sleep(0.02)
     return process, time.monotonic() - began
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=600)
+    """SIGTERM, and the wait while it saves (a big state takes a while)."""
+    _stop(process, grace=600)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -94,7 +78,7 @@ def _ms(samples: list[float]) -> str:
 
 def writes(count: int, size: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        port = _free_port()
+        port = free_port()
         process, _ = start(Path(folder) / "data", port)
         try:
             s3 = client(port)
@@ -124,7 +108,7 @@ def _disk(path: Path, pattern: str) -> int:
 def scale(megabytes: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "data"
-        port = _free_port()
+        port = free_port()
         process, cold = start(data, port)
         s3 = client(port)
         s3.create_bucket(Bucket="bench-scale")

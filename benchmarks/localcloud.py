@@ -3,7 +3,8 @@
 Starts ``python -m localcloud.server`` on a free loopback port with a temporary data dir
 (and RESIZER_CACHE_DIR in a temporary dir unless set), deploys the stack with
 ``operations.local.provision``, uploads a 1600x1200 photo-like JPEG and the 12 MP bench photo
-(../shared/bench-images/photo-12mp.jpg; the generated 12 MP sample when absent), then, in one run:
+(../shared/bench-images/photo-12mp.jpg, see benchmarks.photos; the generated 12 MP sample when
+absent), then, in one run:
 
   miss     a new size each time through the front door, redirects followed over keep-alive:
            website 404 -> routing rule 307 -> API stage -> the function in a warm worker (fetch,
@@ -56,7 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-IMAGES = Path(__file__).resolve().parents[2] / "shared" / "bench-images"
+from benchmarks.photos import IMAGES
+
 PHOTO_12MP = "photo-12mp.jpg"
 SMALL_KEY, LARGE_KEY = "bench/photo-1600x1200.jpg", "bench/photo-12mp.jpg"
 TARGET_OVERHEAD_MS = 20.0

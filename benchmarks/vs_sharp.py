@@ -36,11 +36,9 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
+from benchmarks.photos import IMAGES
+
 ROOT = Path(__file__).resolve().parents[1]
-IMAGES = next(  # ../shared/bench-images from the checkout, or from a worktree of it
-    (p / "shared" / "bench-images" for p in ROOT.parents if (p / "shared" / "bench-images").is_dir()),
-    ROOT.parent / "shared" / "bench-images",
-)
 TEMPLATE = ROOT / "cloudformation" / "resizer.yaml"
 SHARP_VERSION = "~0.35.5"
 SHARP_DIR = Path(os.environ.get("RESIZER_SHARP_DIR", Path.home() / ".cache" / "resizer" / "sharp"))

@@ -4,12 +4,14 @@ bomb (made once a session).
 
 Nothing here is autouse: a test asks for what it needs. ``dummy_aws_env`` and ``patched_moto`` are
 the plain functions behind the fixtures, for package- and module-scoped worlds (tests/console,
-tests/cli) that cannot use the function-scoped ``monkeypatch``.
+tests/cli) that cannot use the function-scoped ``monkeypatch``; ``no_aws_env`` is the environment
+of the processes the tests start as a user would.
 """
 
 import contextlib
 import hashlib
 import io
+import os
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -55,6 +57,19 @@ def dummy_aws_env(
     patch.setenv("AWS_CONFIG_FILE", str(folder / "no-aws-config"))
     patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "no-aws-credentials"))
     patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def no_aws_env(cache: Path) -> dict[str, str]:
+    """The environment of a process the tests start as a user with no AWS settings would (``resizer``,
+    the console): this one's without any AWS_ or RESIZER_ variable, no AWS config or credentials file,
+    no instance metadata, and ``cache`` as the package cache."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESIZER_"))}
+    return kept | {
+        "RESIZER_CACHE_DIR": str(cache),
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 @contextlib.contextmanager

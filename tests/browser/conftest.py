@@ -17,8 +17,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +24,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.process import free_port, running
+from localcloud.process import DidNotStart, child_command, free_port, running, started, stop
 from operations import local
+from tests.conftest import no_aws_env
 from tools import chromium
 
 # The console still links images on the website (the cdn links are the console's own change).
@@ -56,16 +55,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   });
 });
 """
-
-
-def stop(process: subprocess.Popen, timeout: float = 20) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -110,16 +99,13 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Iterator
         yield found[-1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert process.poll() is None, f"the console exited at start:\n{tail(log)}"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            assert time.monotonic() < deadline, f"the console did not listen on {port}:\n{tail(log)}"
-            time.sleep(0.1)
+def listening(port: int) -> Callable[[subprocess.Popen], bool]:
+    def ready(_: subprocess.Popen) -> bool:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+        return False
+
+    return ready
 
 
 @pytest.fixture(scope="session")
@@ -127,25 +113,31 @@ def stack(cloud: local.Ready, tmp_path_factory: pytest.TempPathFactory, cache_di
     """A console process (`python -m console`) operating on the local cloud's stack."""
     folder = tmp_path_factory.mktemp("console")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESIZER_"))}
-    env |= {
+    env = no_aws_env(cache_dir) | {
         "RESIZER_CONSOLE_TOKEN": TOKEN,
-        "RESIZER_CACHE_DIR": str(cache_dir),
-        "AWS_CONFIG_FILE": str(folder / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
     }
-    command = [sys.executable, "-m", "console", "--port", str(port), "--endpoint-url", cloud.endpoint_url]
+    # the console ends with this process, even when pytest is killed
+    command = child_command("console", "--port", str(port), "--endpoint-url", cloud.endpoint_url)
     command += ["--region", "us-east-1", "--quiet"]
     log = folder / "console.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            process = started(
+                command,
+                listening(port),
+                timeout=30,
+                env=env,
+                cwd=folder,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        except DidNotStart as failed:
+            pytest.fail(f"the console did not listen on {port} ({failed}):\n{tail(log)}")
     try:
-        wait_for_port(port, process, log)
         yield Stack(cloud.endpoint_url, dict(cloud.outputs), f"http://127.0.0.1:{port}", TOKEN)
     finally:
-        stop(process)
+        stop(process, grace=20)
         print(f"\nconsole log ({log}):\n{tail(log)}")
 
 

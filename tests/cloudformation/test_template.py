@@ -9,6 +9,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 
 from resizer_function.settings import REDIRECT_STATUSES, Settings
+from tests import stack_outputs
 from tests.cloudformation.conftest import TEMPLATE, as_list, statements
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,19 +98,7 @@ def test_template_is_plain_cloudformation(template):
 
 def test_outputs_are_the_documented_set_each_described(template):
     outputs = template["Outputs"]
-    assert set(outputs) == {
-        "CdnUrl",
-        "DistributionId",
-        "WebsiteUrl",
-        "ApiUrl",
-        "BucketName",
-        "FunctionName",
-        "LogGroupName",
-        "ApiAccessLogGroupName",
-        "CleanupFunctionName",
-        "CleanupLogGroupName",
-        "CleanupRuleName",
-    }
+    assert set(outputs) == stack_outputs.DECLARED
     assert all(o.get("Description") for o in outputs.values())
     assert outputs["WebsiteUrl"]["Value"] == {"Fn::GetAtt": ["ImagesBucket", "WebsiteURL"]}
     assert outputs["WebsiteUrl"]["Condition"] == "IsWebsite"

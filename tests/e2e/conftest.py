@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from operations.aws import Clients, Target
+from tests.conftest import no_aws_env
 from tests.e2e import target as targets
 
 HERE = Path(__file__).parent
@@ -55,14 +56,7 @@ def environment(name: str, cache: Path) -> dict[str, str]:
     """The ``resizer`` processes' environment: a user's with no AWS settings (local), or this one (AWS)."""
     if name == "aws":
         return {**os.environ, "COLUMNS": "200"}
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESIZER_"))}
-    return kept | {
-        "RESIZER_CACHE_DIR": str(cache),
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "COLUMNS": "200",
-    }
+    return no_aws_env(cache) | {"COLUMNS": "200"}
 
 
 @pytest.fixture(scope="module")

@@ -43,20 +43,15 @@ def aws_target(stack: str) -> Target:
 
 
 def no_aws_credentials() -> str:
-    """Why the AWS run cannot start ('' when it can): no credentials, or credentials AWS refuses."""
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    target = aws_target("resizer")
+    """Why the AWS run cannot start ('' when it can): the credential chain and region checks the
+    ``resizer`` command makes (Clients.for_target), then one STS call."""
     try:
-        session = boto3.Session(profile_name=target.profile, region_name=target.region)
-        if session.get_credentials() is None:
+        clients = Clients.for_target(aws_target("resizer"))
+        if clients.defaulted_to_local:  # resizer would fall back to the local cloud: not this run
             return "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
-        if not session.region_name:
-            return "no AWS region configured (set AWS_REGION)"
-        session.client("sts").get_caller_identity()
-    except (BotoCoreError, ClientError) as exc:
-        return f"the AWS credentials do not work: {exc}"
+        clients.account_id()
+    except OperationError as exc:
+        return exc.message  # the hints speak to resizer's users (--region, resizer up), not to this run
     return ""
 
 

@@ -26,6 +26,7 @@ from localcloud.process import running as local_cloud
 from operations import local
 from operations.aws import Clients
 from resizer_function.signing import sign
+from tests import stack_outputs
 
 SIGNING_KEY = "cdn-e2e-signing-key"
 
@@ -89,18 +90,7 @@ def get(url: str, method: str = "GET") -> tuple[int, Any, bytes]:
 
 def test_the_outputs_are_the_cdn_contract(cloud):
     outputs = cloud.ready.outputs
-    assert set(outputs) == {
-        "CdnUrl",
-        "DistributionId",
-        "ApiUrl",
-        "BucketName",
-        "FunctionName",
-        "LogGroupName",
-        "ApiAccessLogGroupName",
-        "CleanupFunctionName",
-        "CleanupLogGroupName",
-        "CleanupRuleName",
-    }
+    assert set(outputs) == stack_outputs.CDN
     assert outputs["CdnUrl"] == f"{cloud.ready.endpoint_url}/_aws/cloudfront/{outputs['DistributionId']}"
     assert cloud.ready.resized_url == f"{outputs['CdnUrl']}/300x200/sample.jpg"
     cloudfront = cloud.client("cloudfront")

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import cdn, s3_access
 from localcloud.cloudformation import LocalUrls
+from tests import stack_outputs
 from tests.localcloud.test_cloudformation import (  # noqa: F401 (fixtures)
     ARTIFACTS,
     artifact,
@@ -28,13 +29,7 @@ def test_the_default_delivery_creates_a_distribution_in_front_of_a_private_bucke
     described = change_set(CDN, "CREATE")
     assert described["StackStatus"] == "CREATE_COMPLETE"
     found = outputs(described)
-    assert set(found) == {
-        *("CdnUrl", "DistributionId", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"),
-        "ApiAccessLogGroupName",
-        "CleanupFunctionName",
-        "CleanupLogGroupName",
-        "CleanupRuleName",
-    }
+    assert set(found) == stack_outputs.CDN
     distribution_id = found["DistributionId"]
     assert found["CdnUrl"] == f"http://127.0.0.1:4566/_aws/cloudfront/{distribution_id}"
     listed = resources()
@@ -75,13 +70,7 @@ def test_switching_delivery_modes_is_an_update(
         boto3.client("cloudformation").describe_stacks(StackName="resizer")["Stacks"][0]
     )["DistributionId"]
     website = outputs(change_set({**CDN, "Delivery": "website"}, "UPDATE"))
-    assert set(website) == {
-        *("WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"),
-        "ApiAccessLogGroupName",
-        "CleanupFunctionName",
-        "CleanupLogGroupName",
-        "CleanupRuleName",
-    }
+    assert set(website) == stack_outputs.WEBSITE
     assert boto3.client("cloudfront").list_distributions()["DistributionList"].get("Quantity", 0) == 0
     s3 = boto3.client("s3")
     (statement,) = json.loads(s3.get_bucket_policy(Bucket=website["BucketName"])["Policy"])["Statement"]

@@ -16,6 +16,7 @@ from operations import deploy, package, template
 from operations.aws import Clients, Target
 from operations.config import Settings
 from operations.errors import DeployFailed
+from tests import stack_outputs
 from tests.conftest import FakeBuild
 
 REGION = "us-east-1"
@@ -106,17 +107,7 @@ def test_deploy_creates_every_resource_and_all_outputs(artifact: dict[str, str])
 
     assert described["StackStatus"] == "CREATE_COMPLETE"
     found = outputs(described)
-    assert set(found) == {
-        "WebsiteUrl",
-        "ApiUrl",
-        "BucketName",
-        "FunctionName",
-        "LogGroupName",
-        "ApiAccessLogGroupName",
-        "CleanupFunctionName",
-        "CleanupLogGroupName",
-        "CleanupRuleName",
-    }
+    assert set(found) == stack_outputs.WEBSITE
     bucket, api_id = found["BucketName"], resources()["RestApi"]["PhysicalResourceId"]
     assert found["WebsiteUrl"] == f"http://{bucket}.s3-website.{REGION}.amazonaws.com"
     assert found["ApiUrl"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"

@@ -25,6 +25,7 @@ from localcloud.process import free_port
 from localcloud.process import running as local_cloud
 from operations import local
 from operations.aws import Clients
+from tests import stack_outputs
 from tests.resizer_function.images import encoded, marked
 
 # These tests follow the website delivery; the cdn one (the default) is tests/localcloud/test_cdn_e2e.py.
@@ -63,13 +64,7 @@ def fetch(url: str) -> tuple[int, Any, bytes, str]:
 def test_outputs_are_loopback_urls(cloud):
     assert cloud.outputs["WebsiteUrl"].startswith(cloud.endpoint_url + "/")
     assert cloud.outputs["ApiUrl"].startswith(cloud.endpoint_url + "/")
-    assert set(cloud.outputs) == {
-        *("WebsiteUrl", "ApiUrl", "BucketName", "FunctionName", "LogGroupName"),
-        "ApiAccessLogGroupName",
-        "CleanupFunctionName",
-        "CleanupLogGroupName",
-        "CleanupRuleName",
-    }
+    assert set(cloud.outputs) == stack_outputs.WEBSITE
 
 
 def test_a_miss_is_resized_stored_and_redirected_then_a_plain_hit(cloud):

@@ -37,8 +37,8 @@ class Deployer:
     build: FakeBuild
 
     def settings(self, stack_name: str = "resizer", **parameters: str) -> Settings:
-        # Plain moto has no CloudFront models (the local cloud's are localcloud.cfn_cloudfront, tested
-        # in tests/localcloud): these tests deploy the website delivery unless told otherwise.
+        # Plain moto has no CloudFront models (the local cloud's are localcloud.cfn_resources.cloudfront,
+        # tested in tests/localcloud): these tests deploy the website delivery unless told otherwise.
         return Settings(Target(stack=stack_name, region=REGION), {"Delivery": "website", **parameters})
 
     def plan(self, stack_name: str = "resizer", **parameters: str) -> deploy.Plan:
