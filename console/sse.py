@@ -40,16 +40,18 @@ def last_event_id(request: Request) -> int:
     return int(text) + 1 if text.isdigit() else 0
 
 
-async def replay(request: Request, run: Run) -> AsyncIterator[str]:
-    """Every event of the run from Last-Event-ID on, then the new ones as they come, to the last."""
-    sent, idle = last_event_id(request), 0.0
+async def _polled(request: Request, take: Callable[[], Any]) -> AsyncIterator[str]:
+    """Send what ``take()`` returns (an encoded event; None: nothing yet; _END: done), polling every
+    TICK while there is nothing, with a keep-alive comment every KEEPALIVE s, until the client leaves."""
+    idle = 0.0
     while True:
-        while sent < len(run.events):
-            item = run.events[sent]
-            yield encode(item["type"], item, sent)
-            sent, idle = sent + 1, 0.0
-        if run.done and sent >= len(run.events):
+        item = take()
+        if item is _END:
             return
+        if item is not None:
+            yield item
+            idle = 0.0
+            continue
         if await request.is_disconnected():
             return
         await asyncio.sleep(TICK)
@@ -57,6 +59,21 @@ async def replay(request: Request, run: Run) -> AsyncIterator[str]:
         if idle >= KEEPALIVE:
             yield ": keep-alive\n\n"
             idle = 0.0
+
+
+def replay(request: Request, run: Run) -> AsyncIterator[str]:
+    """Every event of the run from Last-Event-ID on, then the new ones as they come, to the last."""
+    sent = last_event_id(request)
+
+    def take() -> Any:
+        nonlocal sent
+        if sent < len(run.events):
+            item = run.events[sent]
+            sent += 1
+            return encode(item["type"], item, sent - 1)
+        return _END if run.done and sent >= len(run.events) else None  # done: the final event is in
+
+    return _polled(request, take)
 
 
 async def from_thread(
@@ -82,24 +99,22 @@ async def from_thread(
         finally:
             items.put(_END)
 
+    count = 0
+
+    def take() -> Any:
+        nonlocal count
+        try:
+            item = items.get_nowait()
+        except queue.Empty:
+            return None
+        if item is _END:
+            return _END
+        count += 1
+        return encode(item[0], item[1], count - 1)
+
     threading.Thread(target=run, name=name, daemon=True).start()
-    idle, count = 0.0, 0
     try:
-        while True:
-            try:
-                item = items.get_nowait()
-            except queue.Empty:
-                if await request.is_disconnected():
-                    return
-                await asyncio.sleep(TICK)
-                idle += TICK
-                if idle >= KEEPALIVE:
-                    yield ": keep-alive\n\n"
-                    idle = 0.0
-                continue
-            if item is _END:
-                return
-            yield encode(item[0], item[1], count)
-            count, idle = count + 1, 0.0
+        async for text in _polled(request, take):
+            yield text
     finally:
         stop.set()

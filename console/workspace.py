@@ -54,13 +54,13 @@ class Workspace:
         self.remember(stack.outputs(described))
         return described
 
-    def outputs(self) -> dict[str, str]:
-        return stack.outputs(self.description())
-
-    def delivery(self) -> cdn.Delivery:
-        """How the stack serves images (from the description, so its origins are remembered)."""
-        described = self.description()
-        return cdn.delivery_of(stack.outputs(described), stack.parameters(described))
+    def location(self) -> tuple[Clients, str, cdn.Delivery]:
+        """Clients, the images bucket and how the stack serves its images, from one DescribeStacks
+        (StackNotFound if there is none); remembers where the images are, for the CSP."""
+        found, clients = self.target()
+        bucket, delivery = images.location(clients, found.target.stack)
+        self.remember({"WebsiteUrl": delivery.website_url, "CdnUrl": delivery.cdn_url})
+        return clients, bucket, delivery
 
     def function(self) -> tuple[str, str]:
         """(function name, log group) of the stack, as the CLI's invoke/logs/metrics find them."""

@@ -69,9 +69,10 @@ def _payload(text: str | None) -> bytes:
 def _run(options: Common, payload: bytes, function: str | None, save: Path | None) -> None:
     settings = context.settings(options)
     clients = context.clients(settings)
-    name, group = invoke_op.target_function(clients, settings.target.stack)
-    if function:
+    if function:  # named: no stack needed (Lambda's default log group)
         name, group = function, f"/aws/lambda/{function}"
+    else:
+        name, group = invoke_op.target_function(clients, settings.target.stack)
     with render.err.status(f"Invoking {name}..."):
         result = invoke_op.invoke(clients, name, payload, log_group=group)
     http = result.http

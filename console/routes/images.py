@@ -62,12 +62,11 @@ def images_page(
     invalidation: str = "",
 ) -> HTMLResponse:
     console = state.of(request)
-    found, clients = console.workspace.target()
     try:
-        delivery = console.workspace.delivery()
+        clients, bucket, delivery = console.workspace.location()
     except StackNotFound:
-        return page(request, "images.html", title="Images", missing=True, stack=found.target.stack)
-    bucket = console.workspace.bucket()
+        stack = console.workspace.settings().target.stack
+        return page(request, "images.html", title="Images", missing=True, stack=stack)
     listed = images_op.browse(clients, bucket, prefix=prefix, after=after, page_size=PAGE_SIZE)
     groups = []
     for group in listed.groups:
@@ -134,9 +133,7 @@ def upload(
     name = (key.strip() or (file.filename or "").rsplit("/", 1)[-1]).lstrip("/")
     body = file.file.read(limit + 1)
     images_op.check_upload(name, body, limit)  # this console's limit, before the operation's own check
-    _, clients = console.workspace.target()
-    delivery = console.workspace.delivery()
-    bucket = console.workspace.bucket()
+    clients, bucket, delivery = console.workspace.location()
     try:
         stored = images_op.put(
             clients, bucket, name, body, overwrite=overwrite, delivery=delivery, invalidate=not no_invalidate
@@ -195,14 +192,10 @@ def thumb(request: Request, key: str, etag: str = "") -> Response:
 
 @router.post("/images/delete", name="images_delete", openapi_extra=cli("images rm"))
 def delete(request: Request, key: str = Form(...), no_invalidate: bool = Form(False)) -> Any:
-    console = state.of(request)
-    _, clients = console.workspace.target()
     if not key.strip():
         raise ConfigError("no key given")
-    delivery = console.workspace.delivery()
-    removal = images_op.remove(
-        clients, console.workspace.bucket(), key, delivery=delivery, invalidate=not no_invalidate
-    )
+    clients, bucket, delivery = state.of(request).workspace.location()
+    removal = images_op.remove(clients, bucket, key, delivery=delivery, invalidate=not no_invalidate)
     return done(
         request,
         f"/images?deleted={quote(key, safe='')}{removal_query(removal)}",
@@ -214,12 +207,9 @@ def delete(request: Request, key: str = Form(...), no_invalidate: bool = Form(Fa
 def purge(
     request: Request, spec: str = Form(""), stale: bool = Form(False), no_invalidate: bool = Form(False)
 ) -> Any:
-    console = state.of(request)
-    _, clients = console.workspace.target()
     if bool(spec.strip()) == stale:
         raise ConfigError("give a size or stale (one of them)", hint="e.g. 300x200")
-    delivery = console.workspace.delivery()
-    bucket = console.workspace.bucket()
+    clients, bucket, delivery = state.of(request).workspace.location()
     invalidate = not no_invalidate
     if stale:
         removal = images_op.purge_stale(clients, bucket, delivery=delivery, invalidate=invalidate)

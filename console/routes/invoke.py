@@ -15,7 +15,7 @@ from console.features import cli
 from console.saved_events import check_body, check_name, default_event
 from console.web import done, page, wants_json
 from operations import invoke as invoke_op
-from operations import jsonable
+from operations import jsonable, redirects
 from operations import logs as logs_op
 
 router = APIRouter()
@@ -72,10 +72,7 @@ def result_view(result: invoke_op.InvokeResult) -> dict[str, Any]:
             "image": f"data:{http.content_type};base64,{base64.b64encode(http.body).decode()}"
             if is_image
             else None,
-            "redirect": next(
-                (v for k, v in http.headers.items() if k.lower() == "location" and 300 <= http.status < 400),
-                None,
-            ),
+            "redirect": redirects.location(http),
             "text": None
             if http.content_type.startswith("image/")
             else http.body[:TEXT_BYTES].decode("utf-8", "replace"),

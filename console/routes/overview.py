@@ -78,11 +78,9 @@ def overview(request: Request, invalidation: str = "") -> HTMLResponse:
     now = datetime.now(UTC)
     health, health_error = (None, None)
     errors, errors_error = (None, None)
-    if result.function:
+    if result.function:  # named by the FunctionName output, so of_outputs lists it first
         name = result.function.name
         sources = functions_op.of_outputs(result.outputs)
-        if not sources:  # a function without the FunctionName output (never, with this template)
-            sources = [functions_op.Function("resize", name, f"/aws/lambda/{name}")]
         cleanup = next((s.name for s in sources if s.role == "cleanup"), "")
         health, health_error = _section(lambda: _health(clients, name, cleanup, now))
         errors, errors_error = _section(lambda: _recent_errors(clients, sources, now))

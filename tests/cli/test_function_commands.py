@@ -537,6 +537,9 @@ def test_invoke_payload_from_stdin(runner, invoked, args) -> None:
 def test_invoke_another_function(runner, invoked) -> None:
     assert run(runner, "invoke", "{}", "--function", "toy").exit_code == 1  # a 404 answer
     assert invoked[0]["function"] == "toy" and invoked[0]["log_group"] == "/aws/lambda/toy"
+    # a named function needs no stack: none is looked up
+    assert run(runner, "--stack", "no-such-stack", "invoke", "{}", "--function", "toy").exit_code == 1
+    assert invoked[1]["function"] == "toy"
 
 
 def test_invoke_payload_from_a_missing_file(runner, invoked) -> None:

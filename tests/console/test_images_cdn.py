@@ -5,9 +5,7 @@ their derived sizes a page at a time, console-made thumbnails, stale derived ima
 
 import io
 import re
-import struct
 import time
-import zlib
 from collections.abc import Iterator
 from itertools import count
 from typing import Any
@@ -20,6 +18,7 @@ from PIL import Image
 
 from console.app import create_app
 from operations.aws import Clients
+from tests.conftest import png_declaring
 from tests.console.conftest import REGION, Browser, png, settings_for
 from tests.operations import cdn_world
 
@@ -82,14 +81,6 @@ def cdn_mode(cloud, tmp_path) -> Iterator[World]:
 @pytest.fixture
 def website_mode(cloud, tmp_path) -> Iterator[World]:
     yield from world_of(cloud, tmp_path, "website")
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
 
 
 # --- the Overview and /api/cdn ---------------------------------------------------------------------
