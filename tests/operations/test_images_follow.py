@@ -339,5 +339,5 @@ def test_browse_with_a_prefix_and_an_empty_bucket(clients: Clients) -> None:
     assert [(g.original.key, [d.key for d in g.derived]) for g in page.groups] == [
         ("a/1.png", ["300x200/a/1.png"])
     ]
-    assert images.sizes(clients, bucket) == ["300x200"]
+    assert images.sizes(clients, bucket) == ["300x200"] == page.sizes, "the page says the sizes it read"
     assert json.dumps(page.next) == '""'
