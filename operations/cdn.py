@@ -79,8 +79,7 @@ def delivery_of(outputs: dict[str, str], parameters: dict[str, str] | None = Non
 def delivery(clients: Clients, stack_name: str) -> Delivery:
     """The delivery of the deployed stack; StackNotFound if there is none."""
     described = stack.require(clients.client("cloudformation"), stack_name)
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-    return delivery_of(stack.outputs(described), parameters)
+    return delivery_of(stack.outputs(described), stack.parameters(described))
 
 
 def require_cdn(found: Delivery, stack_name: str) -> str:
