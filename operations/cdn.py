@@ -121,7 +121,7 @@ def paths_for(keys: Iterable[str], wildcards: Iterable[str] = ()) -> list[str]:
     wild = sorted({path_of(w.rstrip("/")) + "/*" for w in wildcards})
     if len(exact) <= MAX_FILE_PATHS and len(wild) <= MAX_WILDCARDS:
         return wild + exact
-    from operations.images import derived_spec
+    from resizer_function.request import derived_spec  # here: status need not load the grammar
 
     # Too many files: one wildcard per size (and per top folder of originals), or everything.
     heads = {w[1:-2] for w in wild}
