@@ -31,6 +31,7 @@ MAX_UPLOAD_BYTES = FunctionSettings.max_source_bytes  # the function's defaults:
 MAX_UPLOAD_PIXELS = FunctionSettings.max_source_pixels
 UPLOAD_FORMATS = formats.SOURCE_TYPES  # the formats the function accepts, and their content types
 HEAD_THREADS = 8
+SKIPPED = "invalidation skipped"  # Removal.not_invalidated when the caller asked for none
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ class Removal:
     derived: list[str] = field(default_factory=list)
     invalidation: cdn.Invalidation | None = None
     not_invalidated: str = ""  # why there is no invalidation ('' when there is one)
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the CDN was left stale on request (``invalidate=False``): fronts warn of it."""
+        return self.not_invalidated == SKIPPED
 
 
 @dataclass(frozen=True)
@@ -438,7 +444,7 @@ def _finish(
     if delivery is None or not delivery.cdn:
         reason = "not served through a CDN"
     elif not invalidate:
-        reason = "invalidation skipped"
+        reason = SKIPPED
     elif not paths_of and not wildcards:
         reason = "nothing was deleted"
     else:
