@@ -7,11 +7,13 @@ averages). Error codes are discovered with ListMetrics, so each gets its own ser
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from operations.aws import Clients, translated
 from operations.errors import ConfigError
+from operations.functions import Function
 from resizer_function.errors import SERVER_ERROR_CODES
 
 # How CloudWatch keeps data: a start older than 15 days needs periods (and starts) on 5-minute
@@ -199,6 +201,24 @@ def function_metrics(
             )
         )
     return MetricsReport(function, start, end, period, series, cleanup)
+
+
+def of_functions(
+    clients: Clients,
+    found: Sequence[Function],
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    period: int = 300,
+) -> MetricsReport:
+    """``function_metrics`` of the stack's functions (``operations.functions``): the resize function's
+    and, when the stack has one, the cleanup's; what every front shows."""
+    names = {f.role: f.name for f in found}
+    if "resize" not in names:
+        raise ConfigError("no resize function to read the metrics of")
+    return function_metrics(
+        clients, names["resize"], start=start, end=end, period=period, cleanup=names.get("cleanup", "")
+    )
 
 
 def _combine(stat: str, values: list[float]) -> float:
