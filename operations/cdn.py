@@ -79,8 +79,7 @@ def delivery_of(outputs: dict[str, str], parameters: dict[str, str] | None = Non
 def delivery(clients: Clients, stack_name: str) -> Delivery:
     """The delivery of the deployed stack; StackNotFound if there is none."""
     described = stack.require(clients.client("cloudformation"), stack_name)
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-    return delivery_of(stack.outputs(described), parameters)
+    return delivery_of(stack.outputs(described), stack.parameters(described))
 
 
 def require_cdn(found: Delivery, stack_name: str) -> str:
@@ -122,7 +121,7 @@ def paths_for(keys: Iterable[str], wildcards: Iterable[str] = ()) -> list[str]:
     wild = sorted({path_of(w.rstrip("/")) + "/*" for w in wildcards})
     if len(exact) <= MAX_FILE_PATHS and len(wild) <= MAX_WILDCARDS:
         return wild + exact
-    from operations.images import derived_spec
+    from resizer_function.request import derived_spec  # here: status need not load the grammar
 
     # Too many files: one wildcard per size (and per top folder of originals), or everything.
     heads = {w[1:-2] for w in wild}

@@ -97,7 +97,7 @@ def plan(
     name = settings.target.stack
     found = stack.describe(cfn, name)
     change_set_type = _change_set_type(found, name)
-    current = _current_parameters(found) if change_set_type == "UPDATE" else None
+    current = stack.parameters(found or {}) if change_set_type == "UPDATE" else None
     signing = signing_key.resolve(clients, name, key, current)
     given.update(signing.given)
     _api_logs_role(clients, given, current, declared)
@@ -286,10 +286,6 @@ def _api_logs_role(clients: Clients, given: dict[str, str], current: dict | None
         )
     if first_time and LOGS_ROLE not in given and role:
         given[LOGS_ROLE] = "existing"  # the account's role is kept, not replaced by the stack's
-
-
-def _current_parameters(found: dict | None) -> dict[str, str]:
-    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in (found or {}).get("Parameters", [])}
 
 
 def _recorded_fingerprints(tag: str) -> dict[str, str]:

@@ -89,3 +89,16 @@ class AwsError(OperationError):
     def __init__(self, message: str, code: str = "", hint: str = "") -> None:
         super().__init__(message, hint)
         self.code = code
+
+
+THROTTLING = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+
+
+def throttled(exc: BaseException) -> bool:
+    """Whether AWS asked to slow down: a botocore ClientError, or the AwsError translated from one."""
+    if isinstance(exc, AwsError):
+        return exc.code in THROTTLING
+    response = getattr(exc, "response", None)  # a ClientError, without importing botocore
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") in THROTTLING

@@ -31,6 +31,7 @@ MAX_UPLOAD_BYTES = FunctionSettings.max_source_bytes  # the function's defaults:
 MAX_UPLOAD_PIXELS = FunctionSettings.max_source_pixels
 UPLOAD_FORMATS = formats.SOURCE_TYPES  # the formats the function accepts, and their content types
 HEAD_THREADS = 8
+SKIPPED = "invalidation skipped"  # Removal.not_invalidated when the caller asked for none
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ class Removal:
     derived: list[str] = field(default_factory=list)
     invalidation: cdn.Invalidation | None = None
     not_invalidated: str = ""  # why there is no invalidation ('' when there is one)
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the CDN was left stale on request (``invalidate=False``): fronts warn of it."""
+        return self.not_invalidated == SKIPPED
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class Group:
 class Page:
     groups: list[Group]
     next: str = ""  # the continuation token of the next page ('' on the last)
+    sizes: list[str] = field(default_factory=list)  # the bucket's size specs (read for the derived)
 
 
 @translated
@@ -279,15 +286,15 @@ def _require_key(key: str) -> None:
 
 @translated
 def sizes(clients: Clients, bucket: str) -> list[str]:
-    """The size specs that have derived objects in the bucket (its top-level 'folders' that are specs)."""
-    found = []
-    paginator = clients.client("s3").get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Delimiter="/"):
-        for common in page.get("CommonPrefixes", []):
-            head = common["Prefix"][:-1]
-            if derived_spec(f"{head}/x"):
-                found.append(head)
-    return found
+    """The size specs that have derived objects in the bucket (its top-level 'folders' that are specs).
+
+    The cleanup function's listing: it jumps over every top-level name that cannot begin a size, so
+    a bucket of many originals costs a few requests, not a walk of its whole top level. Imported
+    here, not at the top: it loads boto3, which a command that lists nothing need not pay for.
+    """
+    from resizer_function.cleanup import stored_specs
+
+    return stored_specs(clients.client("s3"), bucket)
 
 
 @translated
@@ -437,7 +444,7 @@ def _finish(
     if delivery is None or not delivery.cdn:
         reason = "not served through a CDN"
     elif not invalidate:
-        reason = "invalidation skipped"
+        reason = SKIPPED
     elif not paths_of and not wildcards:
         reason = "nothing was deleted"
     else:
@@ -479,19 +486,22 @@ def browse(clients: Clients, bucket: str, *, prefix: str = "", after: str = "", 
         if not jumped and not answer.get("IsTruncated"):
             break
     originals = found[:page_size]
-    groups = _with_derived(clients, bucket, originals, page_size)
+    specs = sizes(clients, bucket)  # also the page's: the console offers to purge each size
+    groups = _with_derived(clients, bucket, originals, specs, page_size)
     groups.sort(key=lambda g: g.original.last_modified, reverse=True)
-    return Page(groups, originals[-1].key if len(found) > page_size else "")
+    return Page(groups, originals[-1].key if len(found) > page_size else "", specs)
 
 
-def _with_derived(clients: Clients, bucket: str, originals: list[ImageObject], page_size: int) -> list[Group]:
+def _with_derived(
+    clients: Clients, bucket: str, originals: list[ImageObject], specs: list[str], page_size: int
+) -> list[Group]:
     """Each original with its derived objects: per stored size, one listing over the page's key range."""
     if not originals:
         return []
     wanted = {o.key: [] for o in originals}  # type: dict[str, list[ImageObject]]
     first, last = min(wanted), max(wanted)
     paginator = clients.client("s3").get_paginator("list_objects_v2")
-    for spec in sizes(clients, bucket):
+    for spec in specs:
         kwargs = {"Bucket": bucket, "Prefix": f"{spec}/", "StartAfter": f"{spec}/{first[:-1]}"}
         done = False
         for page in paginator.paginate(**kwargs, PaginationConfig={"PageSize": min(1000, page_size + 10)}):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from operations.aws import Clients, translated
-from operations.errors import ConfigError
+from operations.errors import ConfigError, throttled
 from operations.functions import Function
 
 _RELATIVE = re.compile(r"(\d+)\s*(s|m|h|d|w)")
@@ -265,8 +265,6 @@ def follow(
     samples a live tail that gets more than 500 events a second: on_sampled(True) says it has
     started leaving lines out (``sessionMetadata.sampled``), on_sampled(False) that it has stopped.
     """
-    from botocore.exceptions import ClientError
-
     seen: OrderedDict[tuple, None] = OrderedDict()
 
     def fresh(event: LogEvent, occurrences: dict[tuple, int]) -> bool:
@@ -310,7 +308,7 @@ def follow(
                 yield event
             delay = poll
         except Exception as exc:  # throttled: back off, then carry on
-            if not _throttled(exc, ClientError):
+            if not throttled(exc):
                 raise
             delay = min(delay * 2, 30.0)
         since = max(start, min(newest, clock()) - lookback)
@@ -367,18 +365,6 @@ def _role(roles: dict[str, str], identifier: str) -> str:
     if identifier in roles:
         return roles[identifier]
     return next((role for key, role in roles.items() if identifier.endswith(f":log-group:{key}")), "")
-
-
-def _throttled(exc: Exception, client_error: type) -> bool:
-    from operations.errors import AwsError
-
-    if isinstance(exc, client_error):
-        return exc.response["Error"]["Code"] in (
-            "ThrottlingException",
-            "Throttling",
-            "TooManyRequestsException",
-        )
-    return isinstance(exc, AwsError) and exc.code in ("ThrottlingException", "Throttling")
 
 
 @translated

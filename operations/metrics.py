@@ -7,16 +7,20 @@ averages). Error codes are discovered with ListMetrics, so each gets its own ser
 """
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from operations.aws import Clients, translated
 from operations.errors import ConfigError
+from operations.functions import Function
 from resizer_function.errors import SERVER_ERROR_CODES
 
 # How CloudWatch keeps data: a start older than 15 days needs periods (and starts) on 5-minute
 # boundaries, older than 63 days on hours, or GetMetricData answers no data points at all.
 RESOLUTIONS = ((timedelta(days=63), 3600), (timedelta(days=15), 300), (timedelta(0), 60))
+CLEANUP = "cleanup_"  # the key prefix of the cleanup function's series
+CLEANUP_KEYS = ("invocations", "errors", "throttles", "duration_max")  # of wanted()'s Lambda series
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,7 @@ class MetricsReport:
     @property
     def error_rate(self) -> float | None:
         """Lambda's Errors (crashes, timeouts) / Invocations over the window, in percent (None: no calls)."""
-        invocations, errors = self.get("invocations"), self.get("errors")
-        if not invocations or not invocations.summary:
-            return None
-        return 100.0 * (errors.summary or 0.0 if errors else 0.0) / invocations.summary
+        return self._lambda_error_rate("")
 
     @property
     def server_error_rate(self) -> float | None:
@@ -78,7 +79,10 @@ class MetricsReport:
     @property
     def cleanup_error_rate(self) -> float | None:
         """The cleanup function's Lambda Errors / Invocations, in percent (None: no calls, no cleanup)."""
-        invocations, errors = self.get("cleanup_invocations"), self.get("cleanup_errors")
+        return self._lambda_error_rate(CLEANUP)
+
+    def _lambda_error_rate(self, prefix: str) -> float | None:
+        invocations, errors = self.get(f"{prefix}invocations"), self.get(f"{prefix}errors")
         if not invocations or not invocations.summary:
             return None
         return 100.0 * ((errors.summary or 0.0) if errors else 0.0) / invocations.summary
@@ -86,21 +90,10 @@ class MetricsReport:
 
 def cleanup_wanted(function: str) -> list[Wanted]:
     """The cleanup function's Lambda metrics: it publishes none of its own (no Resizer namespace)."""
-    by_function = (("FunctionName", function),)
-    lam = "AWS/Lambda"
     return [
-        Wanted("cleanup_invocations", "Cleanup invocations", lam, "Invocations", "Sum", "Count", by_function),
-        Wanted("cleanup_errors", "Cleanup errors", lam, "Errors", "Sum", "Count", by_function),
-        Wanted("cleanup_throttles", "Cleanup throttles", lam, "Throttles", "Sum", "Count", by_function),
-        Wanted(
-            "cleanup_duration_max",
-            "Cleanup duration max",
-            lam,
-            "Duration",
-            "Maximum",
-            "Milliseconds",
-            by_function,
-        ),
+        replace(w, key=f"{CLEANUP}{w.key}", label=f"Cleanup {w.label.lower()}")
+        for w in wanted(function)
+        if w.key in CLEANUP_KEYS
     ]
 
 
@@ -208,6 +201,24 @@ def function_metrics(
             )
         )
     return MetricsReport(function, start, end, period, series, cleanup)
+
+
+def of_functions(
+    clients: Clients,
+    found: Sequence[Function],
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    period: int = 300,
+) -> MetricsReport:
+    """``function_metrics`` of the stack's functions (``operations.functions``): the resize function's
+    and, when the stack has one, the cleanup's; what every front shows."""
+    names = {f.role: f.name for f in found}
+    if "resize" not in names:
+        raise ConfigError("no resize function to read the metrics of")
+    return function_metrics(
+        clients, names["resize"], start=start, end=end, period=period, cleanup=names.get("cleanup", "")
+    )
 
 
 def _combine(stat: str, values: list[float]) -> float:

@@ -156,7 +156,7 @@ def signed_url(
     if expires_in is not None and expires_in <= 0:
         raise ConfigError("--expires must be a number of seconds above 0")
     found = stack.require(clients.client("cloudformation"), stack_name)
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in found.get("Parameters", [])}
+    parameters = stack.parameters(found)
     name = parameters.get(NAME_PARAMETER, "")
     if not name:
         raise ConfigError(

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from operations.aws import Clients, translated
-from operations.errors import DeployFailed, StackNotFound
+from operations.errors import DeployFailed, StackNotFound, throttled
 
 OK_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"}
 _CANCELLED = ("Resource creation cancelled", "Resource update cancelled", "Resource deletion cancelled")
@@ -142,7 +142,7 @@ def watch(
                 history.append(event)
                 yield event
         except Exception as exc:  # a throttled read: wait longer and read again, the stack goes on
-            if not _throttled(exc):
+            if not throttled(exc):
                 raise
             backoff = min(max(backoff * 2, poll, 1.0), MAX_BACKOFF)
         else:
@@ -156,13 +156,6 @@ def watch(
 
 
 MAX_BACKOFF = 30.0
-_THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
-
-
-def _throttled(exc: BaseException) -> bool:
-    from botocore.exceptions import ClientError
-
-    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _THROTTLING
 
 
 def runs_artifact(cfn: Any, key: str) -> bool:

@@ -121,12 +121,14 @@ def rule_info(clients: Clients, name: str) -> RuleInfo | None:
 def secret_parameters() -> set[str]:
     """The template's NoEcho parameters, and SigningKey (kept in SSM): no front end shows their values."""
     from operations import template
+    from operations.errors import TemplateInvalid
+    from operations.signing_key import PSEUDO
 
     try:
         declared = template.parameters(template.read())
-        return {name for name, spec in declared.items() if spec.get("NoEcho")} | {"SigningKey"}
-    except Exception:  # an unreadable template hides nothing it cannot name; SigningKey stays hidden
-        return {"SigningKey"}
+    except TemplateInvalid:  # an unreadable template hides nothing it cannot name; SigningKey stays hidden
+        return {PSEUDO}
+    return {name for name, spec in declared.items() if spec.get("NoEcho")} | {PSEUDO}
 
 
 def function_info(clients: Clients, name: str) -> FunctionInfo | None:

@@ -29,6 +29,14 @@ MOTO_WARNINGS = [
 ]
 
 
+def signing_key_of(variables: dict) -> str:
+    """The key the function reads: the SSM SecureString (at its version) its environment names."""
+    name, version = variables["SIGNING_KEY_PARAMETER"], variables["SIGNING_KEY_VERSION"]
+    found = boto3.client("ssm").get_parameter(Name=f"{name}:{version}", WithDecryption=True)["Parameter"]
+    assert found["Type"] == "SecureString" and found["Value"] not in str(variables)
+    return found["Value"]
+
+
 @dataclass
 class Deployer:
     """Plan and execute deploys against moto, the way the CLI does with --yes."""

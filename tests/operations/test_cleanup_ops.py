@@ -211,6 +211,8 @@ def test_metrics_with_the_cleanup(clients: Clients) -> None:
         start = datetime.now(UTC) - timedelta(hours=1)
         both = metrics.function_metrics(clients, RESIZE.name, start=start, period=300, cleanup=CLEANUP.name)
         alone = metrics.function_metrics(clients, RESIZE.name, start=start, period=300)
+        by_role = metrics.of_functions(clients, [RESIZE, CLEANUP], start=start, period=300)
+        by_role_alone = metrics.of_functions(clients, [RESIZE], start=start, period=300)
     finally:
         local_metrics.uninstall()
 
@@ -222,3 +224,7 @@ def test_metrics_with_the_cleanup(clients: Clients) -> None:
     assert both.error_rate == 0.0 and both.cleanup_error_rate == 25.0
     assert alone.cleanup_function == "" and alone.cleanup_error_rate is None
     assert not [s for s in alone.series if s.key.startswith("cleanup_")]
+    assert {s.key: s.summary for s in by_role.series} == summary and by_role.cleanup_function == CLEANUP.name
+    assert [s.key for s in by_role_alone.series] == [s.key for s in alone.series]
+    with pytest.raises(ConfigError, match="no resize function"):
+        metrics.of_functions(clients, [CLEANUP], start=start)

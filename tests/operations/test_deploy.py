@@ -38,19 +38,10 @@ from tests.operations.conftest import (
     poll,
     raw_event,
     set_moto_status,
+    signing_key_of,
 )
 
 pytestmark = MOTO_WARNINGS
-
-
-def signing_key_of(variables: dict) -> str:
-    """The key the function reads: the SSM SecureString (at its version) its environment names."""
-    import boto3
-
-    name, version = variables["SIGNING_KEY_PARAMETER"], variables["SIGNING_KEY_VERSION"]
-    found = boto3.client("ssm").get_parameter(Name=f"{name}:{version}", WithDecryption=True)["Parameter"]
-    assert found["Type"] == "SecureString" and found["Value"] not in str(variables)
-    return found["Value"]
 
 
 def code_sha256(hex_digest: str) -> str:

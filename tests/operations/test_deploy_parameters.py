@@ -9,19 +9,9 @@ import pytest
 from operations import deploy, parameters, template
 from operations.aws import Clients
 from operations.errors import ConfigError
-from tests.operations.conftest import MOTO_WARNINGS, NO_SLEEP, STACK, Deployer
+from tests.operations.conftest import MOTO_WARNINGS, NO_SLEEP, STACK, Deployer, signing_key_of
 
 pytestmark = MOTO_WARNINGS
-
-
-def signing_key_of(variables: dict) -> str:
-    """The key the function reads: the SSM SecureString (at its version) its environment names."""
-    import boto3
-
-    name, version = variables["SIGNING_KEY_PARAMETER"], variables["SIGNING_KEY_VERSION"]
-    found = boto3.client("ssm").get_parameter(Name=f"{name}:{version}", WithDecryption=True)["Parameter"]
-    assert found["Type"] == "SecureString" and found["Value"] not in str(variables)
-    return found["Value"]
 
 
 def changes(planned: deploy.Plan) -> dict[str, str]:

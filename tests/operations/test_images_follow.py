@@ -151,7 +151,7 @@ def test_overwriting_an_original_deletes_its_derived_objects(world) -> None:
         assert invalidated(clients, delivery) == [replaced.removal.invalidation.paths]
     else:
         assert replaced.removal.invalidation is None
-        assert replaced.removal.not_invalidated == "not served through a CDN"
+        assert replaced.removal.not_invalidated == "not served through a CDN" and not replaced.removal.skipped
 
 
 def test_removing_an_original_removes_its_derived_objects(world) -> None:
@@ -196,6 +196,7 @@ def test_no_invalidate_skips_the_cdn(cdn_stack) -> None:
     removal = images.remove(clients, bucket, "cat.png", delivery=delivery, invalidate=False)
     assert removal.deleted == ["cat.png", "300x200/cat.png"]
     assert removal.invalidation is None and removal.not_invalidated == "invalidation skipped"
+    assert removal.skipped, "the fronts warn that cached copies stay"
     assert invalidated(clients, delivery) == []
 
 
@@ -339,5 +340,5 @@ def test_browse_with_a_prefix_and_an_empty_bucket(clients: Clients) -> None:
     assert [(g.original.key, [d.key for d in g.derived]) for g in page.groups] == [
         ("a/1.png", ["300x200/a/1.png"])
     ]
-    assert images.sizes(clients, bucket) == ["300x200"]
+    assert images.sizes(clients, bucket) == ["300x200"] == page.sizes, "the page says the sizes it read"
     assert json.dumps(page.next) == '""'

@@ -534,11 +534,12 @@ def test_follow_a_group_that_appears_later(clients: Clients, now) -> None:
     assert [e.message for e in found] == ["first ever"]
 
 
-def test_follow_backs_off_when_throttled_then_carries_on(now) -> None:
+@pytest.mark.parametrize("code", ["ThrottlingException", "TooManyRequestsException"])
+def test_follow_backs_off_when_throttled_then_carries_on(now, code: str) -> None:
     page = {"events": [{"timestamp": millis(now), "message": "hi", "logStreamName": "s", "eventId": "1"}]}
     fake = FakeLogs(
-        client_error("ThrottlingException"),
-        client_error("ThrottlingException"),
+        client_error(code),
+        client_error(code),
         [page],
         [page],
     )
