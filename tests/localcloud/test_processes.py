@@ -58,6 +58,17 @@ def gone_within(pids: list[int], bound: float, since: float | None = None) -> fl
     return time.monotonic() - started
 
 
+def child_gone_after_parent_killed(parent: str) -> float:
+    """Run parent (Python source that prints its child's PID), kill -9 it, and return how long its
+    child took to end (at most 3 s)."""
+    middle = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE)
+    kid = int(middle.stdout.readline())
+    killed = time.monotonic()
+    middle.kill()
+    middle.wait()
+    return gone_within([kid], 3.0, since=killed)
+
+
 def cli_env(tmp: Path, cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESIZER_"))}
     return env | {
@@ -213,12 +224,7 @@ def test_a_child_whose_parent_dies_before_prctl_or_without_it_ends_by_the_parent
         time.sleep(60)
         """
     )
-    middle = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE)
-    kid = int(middle.stdout.readline())
-    killed = time.monotonic()
-    middle.kill()
-    middle.wait()
-    took = gone_within([kid], 3.0, since=killed)
+    took = child_gone_after_parent_killed(parent)
     print(f"\nchild gone {took * 1000:.0f} ms after its parent's kill -9 (parent check only)")
 
 
@@ -245,12 +251,7 @@ def test_child_command_children_get_sigterm_when_their_parent_is_killed(tmp_path
         time.sleep(60)
         """
     )
-    middle = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE)
-    kid = int(middle.stdout.readline())
-    killed = time.monotonic()
-    middle.kill()
-    middle.wait()
-    took = gone_within([kid], 3.0, since=killed)
+    took = child_gone_after_parent_killed(parent)
     assert marker.read_text() == "term"
     print(f"\nwrapped child stopped {took * 1000:.0f} ms after its parent's kill -9")
 
