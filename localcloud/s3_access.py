@@ -97,6 +97,17 @@ def object_headers(found: Any) -> list[tuple[str, str]]:
     return list(headers.items())
 
 
+def rest_object_headers(found: Any) -> list[tuple[str, str]]:
+    """The same metadata as moto's S3 REST API answers it (x-amz-* in lower case, the rest as
+    stored), without Content-Length: an anonymous GET's headers (localcloud.anonymous_s3)."""
+    headers = {}
+    for name, value in {**found.metadata, **found.response_dict}.items():
+        lowered = str(name).lower()
+        if lowered != "content-length":
+            headers[lowered if lowered.startswith("x-amz-") else name] = str(value)
+    return list(headers.items())
+
+
 def _header_case(name: str) -> str:
     """Content-Type, Cache-Control, ETag as S3 spells them; x-amz-* headers stay lower case."""
     lowered = str(name).lower()
