@@ -97,6 +97,22 @@ def test_one_owner_per_data_folder(tmp_path: Path) -> None:
     ownership.claim(tmp_path, 4602).release()
 
 
+def test_a_second_cloud_on_an_owned_data_folder_is_refused_before_importing_moto(tmp_path: Path) -> None:
+    script = (
+        "import pathlib, sys\n"
+        "from localcloud import ownership, server\n"
+        f"data = pathlib.Path({str(tmp_path)!r})\n"
+        "held = ownership.claim(data, 4801)\n"
+        "try:\n"
+        "    server.start(port=4802, data_dir=data)\n"
+        "except ownership.Owned:\n"
+        "    print(sorted(m for m in sys.modules if m == 'moto' or m.startswith('moto.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", "refused at once: no moto import, no interpreter probe first"
+
+
 def test_a_killed_owner_leaves_no_lock_behind(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [
