@@ -118,6 +118,17 @@ class _Recent:
             while self._size > self.limit:
                 self._size -= len(self._entries.popitem(last=False)[1])
 
+    def rename(self, old: tuple[Path, int], new: tuple[Path, int]) -> None:
+        """The body at old now lives at new (a journal record moved to its file): one copy, not two."""
+        with self._lock:
+            data = self._entries.pop(old, None)
+            if data is None:
+                return
+            if new in self._entries:
+                self._size -= len(data)
+            else:
+                self._entries[new] = data
+
 
 _recent = _Recent()
 
@@ -189,6 +200,8 @@ class BodyStore:
         with key.lock:  # type: ignore[attr-defined]
             if key._value_buffer is buffer:  # type: ignore[attr-defined]
                 key._value_buffer = body  # type: ignore[attr-defined]
+        if isinstance(buffer, DiskBody):  # the journal's copy in memory is now the file's
+            _recent.rename((buffer.path, buffer.offset), (body.path, 0))
         buffer.close()
         return body
 

@@ -281,9 +281,7 @@ class Cdn:
         if answer.key is None:  # a listing: never through the CDN in this design
             return _s3_error(403, "AccessDenied", "Access Denied")
         found = answer.key
-        headers = [(_header_case(k), str(v)) for k, v in {**found.metadata, **found.response_dict}.items()]
-        headers.append(("Server", "AmazonS3"))
-        return Origin(200, headers, found.value)
+        return Origin(200, [*s3_access.object_headers(found), ("Server", "AmazonS3")], found.value)
 
     def _api_gateway(
         self, distribution: Any, origin: Any, api_id: str, path: str, request: Request, query: tuple
@@ -410,13 +408,6 @@ def _ttl(answer: Origin, policy: dict[str, Any]) -> float:
 
 
 # -- answers ------------------------------------------------------------------------------------
-
-
-def _header_case(name: str) -> str:
-    lowered = str(name).lower()
-    if lowered.startswith("x-amz-"):
-        return lowered
-    return {"etag": "ETag"}.get(lowered, "-".join(part.capitalize() for part in lowered.split("-")))
 
 
 def _s3_error(status: int, code: str, message: str) -> Origin:

@@ -71,7 +71,8 @@ class FastPath:
         names = [name.lower() for name in headers]
         if any(name.startswith("x-amz-") and name not in _SIGNING_HEADERS for name in names):
             return None  # SSE-C, checksum mode, expected owner, request payer...: the full path
-        found = self._object(target)
+        located = self._located(target)
+        found = located[0].keys.get(located[1]) if located is not None else None
         if not isinstance(found, FakeKey) or found.storage_class in ARCHIVE_STORAGE_CLASSES:
             return None
         fields: dict[str, Any] = {}
@@ -94,30 +95,24 @@ class FastPath:
             return None
         return 200, listed, b"" if method == "HEAD" else found.value, found.size
 
-    def _object(self, target: str) -> Any:
+    def _located(self, target: str) -> tuple[Any, str] | None:
+        """The bucket (moto's FakeBucket) and key of a path-style target; None without either."""
         from moto.s3.models import s3_backends
 
         bucket_name, _, raw_key = target[1:].partition("/")
         bucket = s3_backends[self.account_id]["aws"].buckets.get(unquote(bucket_name))
-        return bucket.keys.get(unquote(raw_key)) if bucket is not None and raw_key else None
+        return (bucket, unquote(raw_key)) if bucket is not None and raw_key else None
 
     def _anonymous_s3(self, method: str, target: str) -> Answer | None:
         """An unsigned GET of a readable object (localcloud.anonymous_s3 answers the rest)."""
-        from moto.s3.models import s3_backends
-
-        bucket_name, _, raw_key = target[1:].partition("/")
-        bucket = s3_backends[self.account_id]["aws"].buckets.get(unquote(bucket_name))
-        if bucket is None or not raw_key:
+        located = self._located(target)
+        if located is None:
             return None
-        answer = s3_access.read(bucket, unquote(raw_key), s3_access.Reader())
+        answer = s3_access.read(*located, s3_access.Reader())
         if answer.status != 200 or answer.key is None:
             return None
         found = answer.key
-        fields = []
-        for name, value in {**found.metadata, **found.response_dict}.items():
-            lowered = str(name).lower()
-            if lowered != "content-length":
-                fields.append((lowered if lowered.startswith("x-amz-") else name, str(value)))
+        fields = s3_access.rest_object_headers(found)
         if not any(name.lower() == "content-type" for name, _ in fields):
             return None  # werkzeug adds its default type on the full path
         return 200, fields, b"" if method == "HEAD" else found.value, found.size

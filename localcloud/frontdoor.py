@@ -29,7 +29,7 @@ from urllib.parse import quote, unquote
 from moto.core import DEFAULT_ACCOUNT_ID
 from werkzeug.wrappers import Request, Response
 
-from localcloud import api_access_log, api_throttle, http_conditions
+from localcloud import api_access_log, api_throttle, http_conditions, s3_access
 
 WEBSITE_PREFIX = "/_aws/s3-website/"
 API_PREFIX = "/_aws/execute-api/"
@@ -82,14 +82,15 @@ class FrontDoor:
             key += config["index"]
         if request.method not in ("GET", "HEAD"):
             return _s3_error(405, "MethodNotAllowed", "The specified method is not allowed")
-        if not _public_read(bucket.policy, bucket_name):
+        if not _public_read(bucket, key):
             return self._routed(config, key, 403) or _s3_error(403, "AccessDenied", "Access Denied")
         found = bucket.keys.get(key)
         if found is None:
             return self._routed(config, key, 404) or _s3_error(
                 404, "NoSuchKey", "The specified key does not exist.", key
             )
-        return http_conditions.respond(request, _object_headers(found), found, _s3_error)  # Range, If-*
+        headers = dict(s3_access.object_headers(found))
+        return http_conditions.respond(request, headers, found, _s3_error)  # Range, If-*
 
     def website_hit(self, method: str, raw: str) -> tuple[int, list[tuple[str, str]], bytes, int] | None:
         """What ``website`` answers an unconditional GET/HEAD of a public object (status, headers,
@@ -101,19 +102,19 @@ class FrontDoor:
         if bucket is None or not bucket.website_configuration:
             return None
         config = _valid_config(bucket.website_configuration)
-        if config is None or not _public_read(bucket.policy, bucket_name):
+        if config is None:
             return None
         key = unquote(raw_key)
         if key == "" or key.endswith("/"):
             key += config["index"]
         found = bucket.keys.get(key)
-        if found is None:
+        if found is None or not _public_read(bucket, key):
             return None
-        headers = _object_headers(found)
-        if "Content-Type" not in headers:
+        headers = s3_access.object_headers(found)
+        if not any(name == "Content-Type" for name, _ in headers):
             return None  # werkzeug's default type on the full path
-        headers["Accept-Ranges"] = "bytes"
-        return 200, list(headers.items()), b"" if method == "HEAD" else found.value, found.size
+        headers.append(("Accept-Ranges", "bytes"))
+        return 200, headers, b"" if method == "HEAD" else found.value, found.size
 
     def _routed(self, config: dict, key: str, status: int) -> Response | None:
         for rule in config["rules"]:
@@ -289,14 +290,6 @@ def _is_binary(content_type: str, binary_types: list[str]) -> bool:
     return any(fnmatch.fnmatch(kind, pattern) for kind in kinds for pattern in patterns)
 
 
-def _header_case(name: str) -> str:
-    """Content-Type, Cache-Control, ETag as S3 spells them; x-amz-* headers stay lower case."""
-    lowered = str(name).lower()
-    if lowered.startswith("x-amz-"):
-        return lowered
-    return {"etag": "ETag"}.get(lowered, "-".join(part.capitalize() for part in lowered.split("-")))
-
-
 def _api_error(status: int, message: str) -> Response:
     return Response(json.dumps({"message": message}), status=status, content_type="application/json")
 
@@ -310,13 +303,6 @@ def _s3_error(status: int, code: str, message: str, resource: str = "") -> Respo
         + f"<li>RequestId: {request_id}</li></ul></body></html>"
     )
     return Response(body, status=status, content_type="text/html; charset=utf-8")
-
-
-def _object_headers(found: Any) -> dict[str, str]:
-    """The stored system and user metadata (Content-Type, Cache-Control, x-amz-meta-*), as S3 serves it."""
-    headers = {_header_case(k): str(v) for k, v in {**found.metadata, **found.response_dict}.items()}
-    headers.pop("Content-Length", None)
-    return headers
 
 
 def _valid_config(xml: bytes | str) -> dict | None:
@@ -356,37 +342,8 @@ def _website_config(xml: bytes | str) -> dict:
     return {"index": index, "rules": rules}
 
 
-def _public_read(policy: bytes | str | None, bucket: str) -> bool:
-    """Whether the bucket policy lets anyone s3:GetObject its objects (as the template grants)."""
-    if isinstance(policy, (bytes, str)):
-        return _public_read_cached(policy, bucket)
-    return _policy_grants_read(policy, bucket)
-
-
-@functools.lru_cache(maxsize=256)
-def _public_read_cached(policy: bytes | str, bucket: str) -> bool:
-    return _policy_grants_read(policy, bucket)
-
-
-def _policy_grants_read(policy: Any, bucket: str) -> bool:
-    if not policy:
-        return False
-    try:
-        statements = json.loads(policy).get("Statement", [])
-    except ValueError:
-        return False
-    for statement in statements if isinstance(statements, list) else [statements]:
-        principal = statement.get("Principal")
-        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource", [])
-        resources = [resources] if isinstance(resources, str) else resources
-        if (
-            statement.get("Effect") == "Allow"
-            and everyone
-            and any(fnmatch.fnmatch("s3:GetObject", a) for a in actions)
-            and any(fnmatch.fnmatch(f"arn:aws:s3:::{bucket}/any", r) for r in resources)
-        ):
-            return True
-    return False
+def _public_read(bucket: Any, key: str) -> bool:
+    """Whether anyone may s3:GetObject key: the website serves only what the bucket policy makes
+    public, decided as the S3 REST API decides it (an explicit Deny, conditions, a grant on a
+    prefix, Block Public Access's RestrictPublicBuckets)."""
+    return s3_access.allowed(bucket, s3_access.Reader(), "s3:GetObject", f"arn:aws:s3:::{bucket.name}/{key}")

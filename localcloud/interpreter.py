@@ -10,6 +10,7 @@ as Lambda's runtime puts its boto3 after /var/task.
 
 import functools
 import glob
+import hashlib
 import importlib.util
 import json
 import os
@@ -125,10 +126,13 @@ def cache_root() -> Path:
 
 
 def sdk_dir(root: Path) -> Path:
-    """A folder with links to this environment's boto3 and its dependencies (made once)."""
+    """A folder with links to this environment's boto3 and its dependencies (made once). Named by
+    where they are too: the cache is shared by every checkout and virtual environment, and links
+    into one that was removed would leave the functions without boto3."""
     import boto3
 
-    target = root / f"sdk-boto3-{boto3.__version__}"
+    home = str(Path(boto3.__file__).resolve().parent.parent)
+    target = root / f"sdk-boto3-{boto3.__version__}-{hashlib.sha256(home.encode()).hexdigest()[:12]}"
     if target.is_dir():
         return target
     staging = root / f".sdk-{uuid.uuid4().hex}"

@@ -551,13 +551,17 @@ class Runtime:
         the least recently used first."""
         now = time.monotonic()
         stopped: list[Worker] = []
+        sizes: dict[int, float] = {}
+        if self.max_idle_mb:  # a /proc read per idle worker (~0.1 ms each): not under the lock
+            with self._lock:
+                measured = [w for pool in self._pools.values() for w in pool.idle]
+            sizes = {id(w): w.rss_mb() for w in measured}  # measured keeps the ids unique
         with self._lock:
             idle = sorted(
                 ((w.last_used, id(w), w, pool) for pool in self._pools.values() for w in pool.idle),
                 key=lambda entry: entry[:2],
             )
-            sizes = {id(w): w.rss_mb() for _, _, w, _ in idle} if self.max_idle_mb else {}
-            total = sum(sizes.values())
+            total = sum(sizes.get(key, 0.0) for _, key, _, _ in idle)  # one idle since: counted next time
             kept = len(idle)
             for _, key, worker, pool in idle:  # oldest first
                 over = kept > self.max_idle or (self.max_idle_mb and total > self.max_idle_mb)

@@ -15,6 +15,7 @@ applies (so a policy this module cannot read grants nothing, it never grants too
 """
 
 import fnmatch
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -88,15 +89,55 @@ def error_xml(code: str, message: str, resource: str = "") -> bytes:
 MESSAGES = {"AccessDenied": "Access Denied", "NoSuchKey": "The specified key does not exist."}
 
 
-def _statements(policy: Any) -> list[dict[str, Any]]:
+def object_headers(found: Any) -> list[tuple[str, str]]:
+    """moto's FakeKey's stored system and user metadata (Content-Type, Cache-Control, ETag,
+    x-amz-meta-*), spelled as S3 serves them; without Content-Length (the server sets it)."""
+    headers = {_header_case(k): str(v) for k, v in {**found.metadata, **found.response_dict}.items()}
+    headers.pop("Content-Length", None)
+    return list(headers.items())
+
+
+def rest_object_headers(found: Any) -> list[tuple[str, str]]:
+    """The same metadata as moto's S3 REST API answers it (x-amz-* in lower case, the rest as
+    stored), without Content-Length: an anonymous GET's headers (localcloud.anonymous_s3)."""
+    headers = {}
+    for name, value in {**found.metadata, **found.response_dict}.items():
+        lowered = str(name).lower()
+        if lowered != "content-length":
+            headers[lowered if lowered.startswith("x-amz-") else name] = str(value)
+    return list(headers.items())
+
+
+def _header_case(name: str) -> str:
+    """Content-Type, Cache-Control, ETag as S3 spells them; x-amz-* headers stay lower case."""
+    lowered = str(name).lower()
+    if lowered.startswith("x-amz-"):
+        return lowered
+    return {"etag": "ETag"}.get(lowered, "-".join(part.capitalize() for part in lowered.split("-")))
+
+
+def _statements(policy: Any) -> tuple[dict[str, Any], ...]:
     if not policy:
-        return []
+        return ()
+    if isinstance(policy, (bytes, str)):
+        return _parsed_statements(policy)
+    return _parse_statements(policy)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_statements(policy: bytes | str) -> tuple[dict[str, Any], ...]:
+    """Keyed by the policy's text, so a PutBucketPolicy is never answered from a stale parse; the
+    statements are shared between requests and only read."""
+    return _parse_statements(policy)
+
+
+def _parse_statements(policy: Any) -> tuple[dict[str, Any], ...]:
     try:
         document = json.loads(policy)
     except (ValueError, TypeError):
-        return []
+        return ()
     found = document.get("Statement", []) if isinstance(document, dict) else []
-    return [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, dict)]
+    return tuple(s for s in (found if isinstance(found, list) else [found]) if isinstance(s, dict))
 
 
 def _listed(value: Any) -> list[Any]:

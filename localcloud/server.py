@@ -265,17 +265,17 @@ def start(
 
     persistence.StateUnreadable when the saved state cannot be trusted (nothing is bound then).
     """
-    from localcloud import fast_start
-
-    fast_start.prefetch_lambda_python()  # a subprocess, on the other core while moto is imported
-    fast_start.import_moto_regions_once()  # before anything imports moto's CloudFormation (ports does)
-    fast_start.import_apigateway_without_openapi_validator()  # likewise: before moto's API Gateway
-    from localcloud import http_server, ownership, persistence, ports
+    from localcloud import fast_start, ownership
 
     data_dir = (data_dir or DEFAULT_DATA_DIR).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    claim = claim or ownership.claim(data_dir, port)
+    claim = claim or ownership.claim(data_dir, port)  # first: a second cloud is refused before any import
     try:
+        fast_start.prefetch_lambda_python()  # a subprocess, on the other core while moto is imported
+        fast_start.import_moto_regions_once()  # before anything imports moto's CloudFormation (ports does)
+        fast_start.import_apigateway_without_openapi_validator()  # likewise: before moto's API Gateway
+        from localcloud import http_server, persistence, ports
+
         cloud = build(f"http://{host}:{port}", data_dir)
         try:
             cloud.store.load(restore_previous=restore_previous)

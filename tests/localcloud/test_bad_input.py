@@ -215,3 +215,33 @@ def test_valid_configuration_bodies_still_pass(server):
     s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "a&b<c>.jpg"}]})
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="a&b")
     assert site(server)[0] == 200
+
+
+def test_the_website_serves_what_the_policy_makes_public_key_by_key(server):
+    """A grant on a prefix serves that prefix only; an explicit Deny wins over the public grant
+    (S3 evaluates the policy for the object requested, as for any anonymous GetObject)."""
+    s3 = server.client("s3")
+    bucket = "prefix-site"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration=WEBSITE)
+    public = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+    statements = [
+        {**public, "Resource": f"arn:aws:s3:::{bucket}/public/*"},
+        {**public, "Effect": "Deny", "Resource": f"arn:aws:s3:::{bucket}/public/secret.jpg"},
+    ]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Statement": statements}))
+    for key in ("public/photo.jpg", "public/secret.jpg", "private/photo.jpg"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"image " + key.encode(), ContentType="image/jpeg")
+
+    def status(key: str, **headers: str) -> int:
+        url = f"{server.url}/_aws/s3-website/{bucket}/{key}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    for full_path in ({}, {"Range": "bytes=0-"}):  # a plain GET is a fast-path hit; a Range is not
+        assert status("public/photo.jpg", **full_path) in (200, 206)
+        assert status("public/secret.jpg", **full_path) == 403
+        assert status("private/photo.jpg", **full_path) == 403

@@ -20,7 +20,7 @@ SCRIPT = textwrap.dedent(
     import boto3
     from botocore.exceptions import ClientError
 
-    from localcloud import server
+    from localcloud import patching, server
     from localcloud.process import free_port
 
     port = free_port()
@@ -53,6 +53,10 @@ SCRIPT = textwrap.dedent(
         "refusal": refusal,
         "real_validate": models.validate is openapi_spec_validator.validate,
         "real_error": models.OpenAPIValidationError is OpenAPIValidationError,
+        "patched": sorted(
+            p.target for group in patching.Patches.registry for p in group.installed
+            if p.target.startswith(("moto.apigateway.models.", "moto.ec2.models.availability"))
+        ),
     }))
     cloud.server.shutdown()
     cloud.shutdown()
@@ -75,6 +79,11 @@ def test_start_does_not_import_the_openapi_validator_and_an_openapi_import_still
     assert seen["paths"] == ["/", "/pets"]
     assert seen["refusal"] == ["BadRequestException", 400]
     assert seen["real_validate"] and seen["real_error"]
+    assert seen["patched"] == [  # moto's names rebound through patching.Patches, checked like every patch
+        "moto.apigateway.models.OpenAPIValidationError",
+        "moto.apigateway.models.validate",
+        "moto.ec2.models.availability_zones_and_regions.Session",
+    ]
 
 
 def test_an_instance_attribute_check_reads_compiled_methods_and_still_fails_loudly() -> None:

@@ -112,6 +112,20 @@ def test_functions_run_under_the_interpreter_found_with_the_runtime_sdk_after_th
     assert "site-packages" not in " ".join(result["paths"])
 
 
+def test_the_sdk_folder_of_a_removed_environment_is_not_this_ones(tmp_path: Path) -> None:
+    """The SDK cache is shared by every checkout: a folder of links made by another virtual
+    environment (removed since: its links dangle) is never the one this environment's workers use."""
+    import boto3
+
+    stale = tmp_path / f"sdk-boto3-{boto3.__version__}"
+    stale.mkdir()
+    (stale / "boto3").symlink_to(tmp_path / "removed-venv" / "boto3")
+    made = interpreter.sdk_dir(tmp_path)
+    assert made != stale
+    assert (made / "boto3").resolve() == Path(boto3.__file__).resolve().parent
+    assert interpreter.sdk_dir(tmp_path) == made, "made once, then reused"
+
+
 def test_this_machine_has_lambdas_python_so_the_local_lambda_uses_it() -> None:
     found = interpreter.find()
     assert (found.version, found.warning) == ("3.12", ""), found

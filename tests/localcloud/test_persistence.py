@@ -295,3 +295,24 @@ def test_an_object_write_costs_one_fsync_and_its_body_becomes_a_file_at_the_next
         old.unlink()  # the journals are no longer needed for this object
     _restart(tmp_path)
     assert aws.get_object(Bucket="sync-bucket", Key="k")["Body"].read() == b"one fsync" * 1000
+
+
+def test_a_body_read_from_the_journal_is_kept_in_memory_once_after_it_becomes_a_file(tmp_path, aws):
+    from moto.s3.models import s3_backends
+
+    store = persistence.Store(tmp_path)
+    store.load()
+    store.start()
+    aws.create_bucket(Bucket="recent-bucket")
+    store.checkpoint()
+    aws.put_object(Bucket="recent-bucket", Key="k", Body=b"read twice" * 100)
+    store.record_s3([("key", "recent-bucket", "k")])
+    key = s3_backends["123456789012"]["aws"].buckets["recent-bucket"].keys["k"]
+    in_journal = key._value_buffer
+    assert in_journal.in_journal and key.value == b"read twice" * 100  # now in memory, as a journal record
+    store.checkpoint()  # the body moves to a file of its own
+    on_disk = key._value_buffer
+    assert not on_disk.in_journal
+    assert bodies._recent.get((in_journal.path, in_journal.offset)) is None, "no second copy in memory"
+    assert bodies._recent.get((on_disk.path, 0)) == b"read twice" * 100, "the next read is still a hit"
+    store.close()

@@ -58,6 +58,17 @@ def gone_within(pids: list[int], bound: float, since: float | None = None) -> fl
     return time.monotonic() - started
 
 
+def child_gone_after_parent_killed(parent: str) -> float:
+    """Run parent (Python source that prints its child's PID), kill -9 it, and return how long its
+    child took to end (at most 3 s)."""
+    middle = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE)
+    kid = int(middle.stdout.readline())
+    killed = time.monotonic()
+    middle.kill()
+    middle.wait()
+    return gone_within([kid], 3.0, since=killed)
+
+
 def cli_env(tmp: Path, cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESIZER_"))}
     return env | {
@@ -84,6 +95,22 @@ def test_one_owner_per_data_folder(tmp_path: Path) -> None:
     first.release()
     assert ownership.owner(tmp_path) == {}
     ownership.claim(tmp_path, 4602).release()
+
+
+def test_a_second_cloud_on_an_owned_data_folder_is_refused_before_importing_moto(tmp_path: Path) -> None:
+    script = (
+        "import pathlib, sys\n"
+        "from localcloud import ownership, server\n"
+        f"data = pathlib.Path({str(tmp_path)!r})\n"
+        "held = ownership.claim(data, 4801)\n"
+        "try:\n"
+        "    server.start(port=4802, data_dir=data)\n"
+        "except ownership.Owned:\n"
+        "    print(sorted(m for m in sys.modules if m == 'moto' or m.startswith('moto.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", "refused at once: no moto import, no interpreter probe first"
 
 
 def test_a_killed_owner_leaves_no_lock_behind(tmp_path: Path) -> None:
@@ -213,12 +240,7 @@ def test_a_child_whose_parent_dies_before_prctl_or_without_it_ends_by_the_parent
         time.sleep(60)
         """
     )
-    middle = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE)
-    kid = int(middle.stdout.readline())
-    killed = time.monotonic()
-    middle.kill()
-    middle.wait()
-    took = gone_within([kid], 3.0, since=killed)
+    took = child_gone_after_parent_killed(parent)
     print(f"\nchild gone {took * 1000:.0f} ms after its parent's kill -9 (parent check only)")
 
 
@@ -245,12 +267,7 @@ def test_child_command_children_get_sigterm_when_their_parent_is_killed(tmp_path
         time.sleep(60)
         """
     )
-    middle = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE)
-    kid = int(middle.stdout.readline())
-    killed = time.monotonic()
-    middle.kill()
-    middle.wait()
-    took = gone_within([kid], 3.0, since=killed)
+    took = child_gone_after_parent_killed(parent)
     assert marker.read_text() == "term"
     print(f"\nwrapped child stopped {took * 1000:.0f} ms after its parent's kill -9")
 
