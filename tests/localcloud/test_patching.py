@@ -173,6 +173,25 @@ def test_an_instance_attribute_the_patch_reads_must_still_be_assigned_by_moto() 
         patching.require_instance_attribute(ResourceMap, "no_echo_parameter_keys")
 
 
+def test_an_attribute_assigned_from_an_argument_is_found_on_every_python() -> None:
+    class Rule:  # as moto's: on Python 3.13 `self.state = state` compiles to one LOAD_FAST_LOAD_FAST
+        def __init__(self, name: str, state: str) -> None:
+            self.name = name
+            self.state = state
+
+    class Later:
+        def __init__(self, name: str) -> None:
+            def set_later() -> None:
+                self.cell = name  # a closure: LOAD_DEREF
+
+            self.setter = set_later
+
+    for cls, attribute in ((Rule, "name"), (Rule, "state"), (Later, "cell"), (Later, "setter")):
+        patching.require_instance_attribute(cls, attribute)
+    with pytest.raises(patching.PatchTargetChanged, match="no such assignment"):
+        patching.require_instance_attribute(Rule, "event_pattern")
+
+
 def test_a_changed_moto_method_makes_log_filter_install_fail_and_patch_nothing(monkeypatch) -> None:
     was_active = log_filter._patches.active
     log_filter.uninstall()
