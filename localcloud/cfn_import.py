@@ -11,7 +11,7 @@ from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 
-from localcloud import cfn_engine, cfn_validation
+from localcloud import cfn_engine
 
 _IDENTIFIERS = {"AWS::S3::Bucket": "BucketName"}
 
@@ -45,8 +45,8 @@ def check(template: dict[str, Any], account_id: str) -> None:
 def execute(backend: Any, change_set: Any) -> None:
     """Run an IMPORT change set: the stack takes the existing resources as its own."""
     stack = backend.stacks[change_set.stack_id]
-    template = cfn_validation.parse_template(change_set.template)
     resource_map = cfn_engine.take_change_set(stack, change_set)
+    template = stack.template_dict  # the change set's, parsed as the stack took it
     cfn_engine._stack_status(stack, "IMPORT_IN_PROGRESS", "User Initiated")
     run = cfn_engine._Run(stack, resource_map)
     records = cfn_engine.stack_resources(stack)

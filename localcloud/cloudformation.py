@@ -112,14 +112,16 @@ def install(urls: LocalUrls | None = None) -> None:
         if _registered:
             return
         try:
+            from localcloud.cfn_resources import cloudfront
+
             _register_models()
-            _cloudfront_patches(install=True)
             _patch_backend()
             _patch_stack()
             _patch_attributes()
             _patch_responses()
             _patch_conditions()
             cfn_novalue.install(_patches)  # AWS::NoValue items leave their lists
+            cloudfront.install_patches(_patches)  # a cache behaviour may target an origin group
         except BaseException:
             _undo()  # all or nothing: a target that changed leaves moto as it was
             raise
@@ -134,7 +136,6 @@ def uninstall() -> None:
 def _undo() -> None:
     global _registered, _urls
     _patches.undo()
-    _cloudfront_patches(install=False)
     _urls = None
     _registered = False
     _hide_models()
@@ -144,16 +145,6 @@ def _hide_models() -> None:
     from localcloud.cfn_resources import adapter
 
     adapter.show_models(False)
-
-
-def _cloudfront_patches(*, install: bool) -> None:
-    """Install or undo the patch of moto's DistributionConfig (localcloud.cfn_resources.cloudfront)."""
-    from localcloud.cfn_resources import cloudfront
-
-    if install:
-        cloudfront.install_patches()
-    else:
-        cloudfront.uninstall_patches()
 
 
 def _register_models() -> None:

@@ -58,15 +58,14 @@ def uninstall() -> None:
 
 
 def _invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
-    runtime = _runtimes[0]
     event = body.decode() if isinstance(body, bytes) else (body or "")
-    spec = lambda_runtime.spec_of(self)
-    runtime.log = write_log(self)
     if (request_headers or {}).get("X-Amz-Invocation-Type") == "Event":
-        threading.Thread(target=_quietly, args=(runtime, spec, self, event), daemon=True).start()
+        invoke_async(self, event)
         return b""
+    runtime = _runtimes[0]
+    runtime.log = write_log(self)
     try:
-        outcome = runtime.invoke(spec, self.code_bytes, event, self.region)
+        outcome = runtime.invoke(lambda_runtime.spec_of(self), self.code_bytes, event, self.region)
     except lambda_runtime.Throttled as exc:
         raise TooManyRequests(str(exc)) from None
     if outcome.function_error:
@@ -98,8 +97,7 @@ def _quietly(runtime: lambda_runtime.Runtime, spec: Any, fn: Any, event: str) ->
         except lambda_runtime.Throttled:
             delay = next(throttles, None)
         else:
-            failed = getattr(outcome, "function_error", None)
-            delay = next(errors, None) if failed else None
+            delay = next(errors, None) if outcome.function_error else None
         if delay is None:
             return
         time.sleep(delay)

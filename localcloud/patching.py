@@ -189,8 +189,7 @@ def _stores_on_self(code: types.CodeType, attribute: str, owner: str | None = No
                 instruction.opname == "STORE_ATTR"
                 and instruction.argval == attribute
                 and previous is not None
-                and previous.opname in ("LOAD_FAST", "LOAD_DEREF")
-                and previous.argval == owner
+                and _loads(previous, owner)
             ):
                 return True
             previous = instruction
@@ -199,3 +198,13 @@ def _stores_on_self(code: types.CodeType, attribute: str, owner: str | None = No
         for const in code.co_consts
         if isinstance(const, types.CodeType)
     )
+
+
+def _loads(instruction: dis.Instruction, name: str) -> bool:
+    """Whether instruction pushes the local or cell ``name`` last: LOAD_FAST and LOAD_DEREF, and the
+    forms newer Pythons use (3.12 LOAD_FAST_CHECK; 3.13 LOAD_FAST_LOAD_FAST, whose argval is the pair
+    of names, for ``self.name = name``; 3.14 LOAD_FAST_BORROW...)."""
+    if not instruction.opname.startswith(("LOAD_FAST", "LOAD_DEREF")):
+        return False
+    loaded = instruction.argval
+    return (loaded[-1] if isinstance(loaded, tuple) and loaded else loaded) == name

@@ -141,18 +141,16 @@ def _send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
     threading.Thread(target=deliver, args=(account_id, event), daemon=True).start()
 
 
-def deliver(account_id: str, event: dict[str, Any]) -> int:
-    """Put event on the default bus of its region: each matching ENABLED rule's targets get it.
-    The number of Lambda invocations queued."""
+def deliver(account_id: str, event: dict[str, Any]) -> None:
+    """Put event on the default bus of its region: each matching ENABLED rule's targets get it."""
     from moto.events.models import events_backends
 
-    queued = 0
     try:
         bus = events_backends[account_id][event["region"]].event_buses.get("default")
         rules = list(bus.rules.values()) if bus is not None else []
     except Exception:  # delivery is asynchronous: nobody to answer, so logged
         log.exception("EventBridge is not available for %s", event["region"])
-        return 0
+        return
     for rule in rules:
         try:
             if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
@@ -160,17 +158,16 @@ def deliver(account_id: str, event: dict[str, Any]) -> int:
             others = []
             for target in rule.targets:
                 if ":lambda:" in target["Arn"]:
-                    queued += _to_lambda(account_id, rule, target, event)
+                    _to_lambda(account_id, rule, target, event)
                 else:
                     others.append(target)
             if others:
                 _to_moto_targets(rule, others, event)
         except Exception:  # one rule's failure (its FailedInvocations on AWS) spares the others
             log.exception("EventBridge rule %s could not deliver an S3 event", getattr(rule, "name", "?"))
-    return queued
 
 
-def _to_lambda(account_id: str, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> int:
+def _to_lambda(account_id: str, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
     from moto.awslambda.utils import get_backend
 
     arn = target["Arn"]
@@ -179,12 +176,11 @@ def _to_lambda(account_id: str, rule: Any, target: dict[str, Any], event: dict[s
         log.warning(
             "rule %s may not invoke %s (no lambda:InvokeFunction for events.amazonaws.com)", rule.arn, arn
         )
-        return 0
+        return
     payload = event
     if target.get("Input"):
         payload = json.loads(target["Input"])
     moto_lambda.invoke_async(fn, json.dumps(payload))
-    return 1
 
 
 def permits(fn: Any, rule_arn: str) -> bool:

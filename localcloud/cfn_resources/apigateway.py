@@ -14,7 +14,7 @@ import uuid
 from typing import Any, ClassVar
 
 from moto.apigateway.exceptions import BadRequestException
-from moto.apigateway.models import Deployment, Method, Resource, RestAPI, apigateway_backends
+from moto.apigateway.models import Deployment, Method, Resource, RestAPI
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
@@ -216,7 +216,7 @@ class AccountProvider(Provider):
             if "apigateway.amazonaws.com" not in (trust if isinstance(trust, str) else json.dumps(trust)):
                 raise BadRequestException(cfn_api_logging.BAD_ROLE)
         operation = {"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}
-        apigateway_backends[ctx.account_id][ctx.region_name].update_account([operation])
+        shared.apigateway(ctx).update_account([operation])
 
     def create(self, props: dict[str, Any], ctx: Context) -> Account:
         self._set(props, ctx)

@@ -28,7 +28,6 @@ from moto.utilities.utils import get_partition
 from localcloud import patching
 from localcloud.cfn_resources.adapter import Context, Made, Provider
 
-_patches = patching.Patches("cloudfront models")
 _lock = threading.Lock()
 
 
@@ -275,10 +274,9 @@ PROVIDERS = (
 )
 
 
-def install_patches() -> None:
-    """Let a cache behaviour target an origin group, as CloudFront does (idempotent)."""
-    if _patches.active:
-        return
+def install_patches(patches: patching.Patches) -> None:
+    """Let a cache behaviour target an origin group, as CloudFront does (through ``patches``, undone
+    with them: localcloud.cloudformation's)."""
     original = DistributionConfig.__init__
 
     def __init__(self: DistributionConfig, config: dict[str, Any]) -> None:
@@ -297,8 +295,4 @@ def install_patches() -> None:
             return
         original(self, config)
 
-    _patches.set(DistributionConfig, "__init__", __init__, expect="self, config")
-
-
-def uninstall_patches() -> None:
-    _patches.undo()
+    patches.set(DistributionConfig, "__init__", __init__, expect="self, config")

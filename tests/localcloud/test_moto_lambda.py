@@ -7,15 +7,19 @@ from localcloud import lambda_runtime, moto_lambda
 
 
 class FlakyRuntime:
-    def __init__(self, throttles: int) -> None:
-        self.throttles = throttles
+    """Throttles its first ``throttles`` invocations, then answers a function error for the next
+    ``failures`` ones, then succeeds."""
+
+    def __init__(self, throttles: int = 0, failures: int = 0) -> None:
+        self.throttles, self.failures = throttles, failures
         self.calls = 0
 
     def invoke(self, spec, code, event, region):
         self.calls += 1
         if self.calls <= self.throttles:
             raise lambda_runtime.Throttled("busy")
-        return "done"
+        failed = self.calls <= self.throttles + self.failures
+        return SimpleNamespace(function_error="Unhandled" if failed else None)
 
 
 def test_a_throttled_event_is_retried_until_it_runs(monkeypatch):
@@ -34,26 +38,16 @@ def test_a_throttled_event_is_given_up_after_the_last_retry(monkeypatch):
     assert runtime.calls == 5 and waits == [1, 2, 4, 8]
 
 
-class FailingRuntime:
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.calls = 0
-
-    def invoke(self, spec, code, event, region):
-        self.calls += 1
-        return SimpleNamespace(function_error="Unhandled" if self.calls <= self.failures else None)
-
-
 def test_a_function_error_is_retried_twice_then_given_up(monkeypatch):
     waits = []
     monkeypatch.setattr(moto_lambda.time, "sleep", waits.append)
-    runtime = FailingRuntime(failures=99)
+    runtime = FlakyRuntime(failures=99)
     moto_lambda._quietly(runtime, None, SimpleNamespace(code_bytes=b"", region="us-east-1"), "{}")
     assert runtime.calls == 3 and waits == list(moto_lambda.ERROR_RETRY_DELAYS_S)
 
 
 def test_a_function_error_then_a_success_stops_retrying(monkeypatch):
     monkeypatch.setattr(moto_lambda.time, "sleep", lambda s: None)
-    runtime = FailingRuntime(failures=1)
+    runtime = FlakyRuntime(failures=1)
     moto_lambda._quietly(runtime, None, SimpleNamespace(code_bytes=b"", region="us-east-1"), "{}")
     assert runtime.calls == 2

@@ -1,6 +1,7 @@
 """Tripwires on the local cloud's moto patches: each target is checked at install, a changed one fails it."""
 
 import ast
+import contextlib
 import inspect
 import io
 import json
@@ -173,36 +174,61 @@ def test_an_instance_attribute_the_patch_reads_must_still_be_assigned_by_moto() 
         patching.require_instance_attribute(ResourceMap, "no_echo_parameter_keys")
 
 
-def test_a_changed_moto_method_makes_log_filter_install_fail_and_patch_nothing(monkeypatch) -> None:
-    was_active = log_filter._patches.active
-    log_filter.uninstall()
-    moto_init = EventMessageFilter.__dict__["__init__"]
+def test_an_attribute_assigned_from_an_argument_is_found_on_every_python() -> None:
+    class Rule:  # as moto's: on Python 3.13 `self.state = state` compiles to one LOAD_FAST_LOAD_FAST
+        def __init__(self, name: str, state: str) -> None:
+            self.name = name
+            self.state = state
 
-    def filter_log_events(
-        self, log_group_name, log_stream_names, start_time, end_time, limit, token, pattern
-    ):
-        """moto with filter_pattern renamed and interleaved gone."""
+    class Later:
+        def __init__(self, name: str) -> None:
+            def set_later() -> None:
+                self.cell = name  # a closure: LOAD_DEREF
 
-    monkeypatch.setattr(LogsBackend, "filter_log_events", filter_log_events)
+            self.setter = set_later
+
+    for cls, attribute in ((Rule, "name"), (Rule, "state"), (Later, "cell"), (Later, "setter")):
+        patching.require_instance_attribute(cls, attribute)
+    with pytest.raises(patching.PatchTargetChanged, match="no such assignment"):
+        patching.require_instance_attribute(Rule, "event_pattern")
+
+
+@contextlib.contextmanager
+def _uninstalled(module: Any, monkeypatch: pytest.MonkeyPatch, *install_args: Any) -> Iterator[None]:
+    """module's patches undone for the block; then moto's own again (monkeypatch undone) and module
+    installed again if it was."""
+    was_active = module._patches.active
+    module.uninstall()
     try:
+        yield
+    finally:
+        monkeypatch.undo()
+        if was_active:
+            module.install(*install_args)
+
+
+def test_a_changed_moto_method_makes_log_filter_install_fail_and_patch_nothing(monkeypatch) -> None:
+    with _uninstalled(log_filter, monkeypatch):
+        moto_init = EventMessageFilter.__dict__["__init__"]
+
+        def filter_log_events(
+            self, log_group_name, log_stream_names, start_time, end_time, limit, token, pattern
+        ):
+            """moto with filter_pattern renamed and interleaved gone."""
+
+        monkeypatch.setattr(LogsBackend, "filter_log_events", filter_log_events)
         with pytest.raises(patching.PatchTargetChanged) as caught:
             log_filter.install()
         assert "moto.logs.models.LogsBackend.filter_log_events" in str(caught.value)
         assert "filter_pattern, interleaved)" in str(caught.value)
         assert EventMessageFilter.__dict__["__init__"] is moto_init, "all or nothing"
         assert not log_filter._patches.active
-    finally:
-        monkeypatch.undo()
-        if was_active:
-            log_filter.install()
 
 
 def test_a_changed_moto_method_makes_cloudformation_install_fail_and_patch_nothing(monkeypatch) -> None:
-    was_installed = cloudformation._patches.active
-    cloudformation.uninstall()
-    moto_create_stack = CloudFormationBackend.__dict__["create_stack"]
-    monkeypatch.setattr(ChangeSet, "diff", lambda self, include_nested=False: [])
-    try:
+    with _uninstalled(cloudformation, monkeypatch):
+        moto_create_stack = CloudFormationBackend.__dict__["create_stack"]
+        monkeypatch.setattr(ChangeSet, "diff", lambda self, include_nested=False: [])
         changed = r"ChangeSet\.diff.*found \(self, include_nested\)"
         with pytest.raises(patching.PatchTargetChanged, match=changed):
             cloudformation.install()
@@ -210,42 +236,25 @@ def test_a_changed_moto_method_makes_cloudformation_install_fail_and_patch_nothi
         assert not cloudformation._patches.active
         model = get_model_map().get(cfn_resources.MODELS[0].cloudformation_type())
         assert model is not cfn_resources.MODELS[0], "the local models are unregistered again"
-    finally:
-        monkeypatch.undo()
-        if was_installed:
-            cloudformation.install()
 
 
 def test_a_changed_model_protocol_makes_cloudformation_install_fail(monkeypatch) -> None:
-    was_installed = cloudformation._patches.active
-    cloudformation.uninstall()
-
     def create(cls, logical_id, cloudformation_json, account_id, region_name, **kwargs):
         """moto with resource_name renamed: the local models would get the wrong arguments."""
 
-    monkeypatch.setattr(CloudFormationModel, "create_from_cloudformation_json", classmethod(create))
-    try:
+    with _uninstalled(cloudformation, monkeypatch):
+        monkeypatch.setattr(CloudFormationModel, "create_from_cloudformation_json", classmethod(create))
         with pytest.raises(patching.PatchTargetChanged, match=r"CloudFormationModel\.create_from_cloudf"):
             cloudformation.install()
         assert not cloudformation._patches.active
-    finally:
-        monkeypatch.undo()
-        if was_installed:
-            cloudformation.install()
 
 
 def test_a_changed_lambda_invoke_makes_moto_lambda_install_fail(monkeypatch, runtime) -> None:
-    was_active = moto_lambda._patches.active
-    moto_lambda.uninstall()
-    monkeypatch.setattr(LambdaFunction, "invoke", lambda self, body, headers: b"")
-    try:
+    with _uninstalled(moto_lambda, monkeypatch, runtime):
+        monkeypatch.setattr(LambdaFunction, "invoke", lambda self, body, headers: b"")
         with pytest.raises(patching.PatchTargetChanged, match=r"LambdaFunction\.invoke"):
             moto_lambda.install(runtime)
         assert not moto_lambda._patches.active
-    finally:
-        monkeypatch.undo()
-        if was_active:
-            moto_lambda.install(runtime)
 
 
 # --- NoEcho -----------------------------------------------------------------------------------------
