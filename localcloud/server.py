@@ -310,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    # The event loop gives the GIL up at every socket call; a handler thread running moto then keeps
+    # it for a whole switch interval. 1 ms instead of 5: mixed hits' p99 38-42 ms, not 41-47
+    # (docs/PERFORMANCE.md).
+    sys.setswitchinterval(float(os.environ.get("LOCALCLOUD_SWITCH_INTERVAL", "0.001")))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from localcloud import ownership
 
