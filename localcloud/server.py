@@ -291,6 +291,10 @@ def start(
         claim.release()
         raise
     cloud.claim = claim
+    # The event loop gives the GIL up at every socket call; a handler thread running moto then kept
+    # it for a whole switch interval. 1 ms instead of 5: mixed hits' p99 38-42 ms, not 41-47
+    # (docs/PERFORMANCE.md). Set here, so `resizer up` (in process) and the server script get it.
+    sys.setswitchinterval(float(os.environ.get("LOCALCLOUD_SWITCH_INTERVAL", "0.001")))
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
     cloud.saver = persistence.Saver(cloud.store).start()
     return cloud
@@ -310,10 +314,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
-    # The event loop gives the GIL up at every socket call; a handler thread running moto then keeps
-    # it for a whole switch interval. 1 ms instead of 5: mixed hits' p99 38-42 ms, not 41-47
-    # (docs/PERFORMANCE.md).
-    sys.setswitchinterval(float(os.environ.get("LOCALCLOUD_SWITCH_INTERVAL", "0.001")))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from localcloud import ownership
 
