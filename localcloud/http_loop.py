@@ -120,12 +120,17 @@ class Loop:
         """Serve what is ready within timeout seconds, then close connections idle too long."""
         for key, events in self.selector.select(timeout):
             connection = key.data
-            if connection is None:
-                self._accept()
-            elif events & selectors.EVENT_WRITE:
-                self._flush(connection)
-            else:
-                self._read(connection)
+            try:
+                if connection is None:
+                    self._accept()
+                elif events & selectors.EVENT_WRITE:
+                    self._flush(connection)
+                else:
+                    self._read(connection)
+            except Exception:  # one connection's failure never stops the loop for the others
+                log.exception("event loop: unexpected error on %s", connection or "the listener")
+                if connection is not None:
+                    self._drop(connection)
         now = time.monotonic()
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_EVERY_S
@@ -174,7 +179,11 @@ class Loop:
             self._give_away(connection)
             return
         payload, status, length = answered
-        connection.sock.recv(end + 4)  # exactly the head peeked: it is in the socket's buffer
+        try:
+            connection.sock.recv(end + 4)  # exactly the head peeked: it is in the socket's buffer
+        except OSError:
+            self._drop(connection)
+            return
         connection.close_after = head.close
         _log_request(connection.address, head, status, length)
         self._send(connection, memoryview(payload))

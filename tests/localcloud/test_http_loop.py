@@ -190,3 +190,20 @@ def test_shutdown_without_serving_returns_at_once():
     built.shutdown()
     built.server_close()
     assert time.monotonic() - started < 1
+
+
+def test_an_unexpected_error_on_one_connection_leaves_the_loop_serving(server, monkeypatch):
+    parse = http_loop.parse_head
+
+    def parse_or_fail(raw):
+        if b"/hit/broken" in raw:
+            raise KeyError("a bug in the loop")
+        return parse(raw)
+
+    monkeypatch.setattr(http_loop, "parse_head", parse_or_fail)
+    with connect(server) as sock:
+        sock.sendall(get("/hit/broken"))
+        assert sock.recv(10) == b"", "the failing connection is closed"
+    with connect(server) as sock:
+        sock.sendall(get("/hit/x"))
+        assert answer(sock)[2] == b"/hit/x"
