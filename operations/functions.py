@@ -20,6 +20,11 @@ class Function:
     log_group: str
 
 
+def log_group(name: str) -> str:
+    """The log group Lambda writes a function's lines to unless told otherwise (/aws/lambda/NAME)."""
+    return f"/aws/lambda/{name}"
+
+
 def of_outputs(outputs: Mapping[str, str]) -> list[Function]:
     """The functions the outputs name, resize first; a stack made by a template older than the
     cleanup function has no Cleanup* outputs, so it lists the resize function alone."""
@@ -29,7 +34,7 @@ def of_outputs(outputs: Mapping[str, str]) -> list[Function]:
         ("cleanup", "CleanupFunctionName", "CleanupLogGroupName"),
     ):
         if name := outputs.get(name_key):
-            found.append(Function(role, name, outputs.get(group_key) or f"/aws/lambda/{name}"))
+            found.append(Function(role, name, outputs.get(group_key) or log_group(name)))
     return found
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
-from operations import logs, stack
+from operations import functions, logs, stack
 from operations.aws import Clients, translated
 from operations.errors import ConfigError
 
@@ -99,7 +99,7 @@ def target_function(clients: Clients, stack_name: str) -> tuple[str, str]:
     function = outputs.get("FunctionName")
     if not function:
         raise ConfigError(f"stack {stack_name} has no FunctionName output")
-    return function, outputs.get("LogGroupName") or f"/aws/lambda/{function}"
+    return function, outputs.get("LogGroupName") or functions.log_group(function)
 
 
 @translated
@@ -137,7 +137,7 @@ def invoke(
     )
     if full_logs and request_id:
         found = logs.request_log(
-            clients, log_group or f"/aws/lambda/{function}", request_id, since=started, sleep=sleep
+            clients, log_group or functions.log_group(function), request_id, since=started, sleep=sleep
         )
         if found is not None:
             result.log = found.events

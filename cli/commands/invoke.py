@@ -11,8 +11,8 @@ from cli import context, render
 from cli.commands import log_lines
 from cli.errors import handles_errors
 from cli.options import Common, targeted
+from operations import functions, jsonable, redirects
 from operations import invoke as invoke_op
-from operations import jsonable, redirects
 from operations.errors import ConfigError
 
 
@@ -70,7 +70,7 @@ def _run(options: Common, payload: bytes, function: str | None, save: Path | Non
     settings = context.settings(options)
     clients = context.clients(settings)
     if function:  # named: no stack needed (Lambda's default log group)
-        name, group = function, f"/aws/lambda/{function}"
+        name, group = function, functions.log_group(function)
     else:
         name, group = invoke_op.target_function(clients, settings.target.stack)
     with render.err.status(f"Invoking {name}..."):

@@ -46,6 +46,12 @@ def test_functions_by_role() -> None:
         functions.chosen({}, "s")
 
 
+def test_a_functions_default_log_group() -> None:
+    assert functions.log_group("resizer-resize") == "/aws/lambda/resizer-resize"
+    older = {"FunctionName": "f"}  # no LogGroupName output: Lambda's default group, by the one helper
+    assert functions.of_outputs(older) == [Function("resize", "f", functions.log_group("f"))]
+
+
 # --- status ---------------------------------------------------------------------------------------
 
 
