@@ -77,6 +77,13 @@ class LogEvent:
         return None
 
     @property
+    def json_without_emf(self) -> dict | None:
+        """The JSON line without its ``_aws`` key (Embedded Metric Format metadata, which says how
+        CloudWatch reads the line's metrics and is noise to a reader); None for a text line."""
+        data = self.json
+        return None if data is None else {k: v for k, v in data.items() if k != "_aws"}
+
+    @property
     def request_marker(self) -> tuple[str, str] | None:
         """('START' | 'END' | 'REPORT', request id) for the runtime's own lines."""
         match = _REQUEST_LINE.match(self.message)

@@ -16,19 +16,15 @@ def line(event: LogEvent, show_stream: bool = True) -> str:
         function = f" [{FUNCTION_STYLES.get(event.function, 'dim')}]{escape(event.function):<7}[/]"
     stream = f" [dim]{event.stream[-8:]}[/]" if show_stream and event.stream else ""
     marker = event.request_marker
-    data = event.json
+    data = event.json_without_emf
     if marker:
         style = {"START": "cyan", "END": "cyan", "REPORT": "bold cyan"}[marker[0]]
         text = f"[{style}]{escape(event.message)}[/]"
     else:
         style = "red" if event.is_error else "yellow" if event.level in ("WARN", "WARNING") else ""
-        shown = event.message if data is None else json.dumps(_without_emf(data), indent=2, default=str)
+        shown = event.message if data is None else json.dumps(data, indent=2, default=str)
         text = f"[{style}]{escape(shown)}[/]" if style else escape(shown)
     return f"{stamp}{function}{stream} {text}"
-
-
-def _without_emf(data: dict) -> dict:
-    return {k: v for k, v in data.items() if k != "_aws"}
 
 
 def request(group: RequestLog) -> list[str]:

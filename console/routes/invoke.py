@@ -46,10 +46,8 @@ def _invoke_page(request: Request, status: int = 200, **extra: Any) -> HTMLRespo
 
 def _pretty(event: logs_op.LogEvent) -> str:
     """A JSON log line indented and without its EMF metadata, as `resizer invoke` prints it."""
-    data = event.json
-    if data is None:
-        return event.message
-    return json.dumps({k: v for k, v in data.items() if k != "_aws"}, indent=2, default=str)
+    data = event.json_without_emf
+    return event.message if data is None else json.dumps(data, indent=2, default=str)
 
 
 def result_view(result: invoke_op.InvokeResult) -> dict[str, Any]:

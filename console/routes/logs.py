@@ -27,9 +27,9 @@ API_LIMIT = 10_000  # lines one /api/logs answer holds at most
 def shown(event: logs_op.LogEvent) -> str:
     """The line as the console shows it: a JSON line without its EMF metadata (as the CLI does)."""
     data = event.json
-    if data is None or "_aws" not in data:
+    if data is None or "_aws" not in data:  # as written, unless there is EMF metadata to leave out
         return event.message
-    return json.dumps({k: v for k, v in data.items() if k != "_aws"}, default=str)
+    return json.dumps(event.json_without_emf, default=str)
 
 
 def line(event: logs_op.LogEvent) -> dict[str, Any]:

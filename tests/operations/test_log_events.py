@@ -44,6 +44,15 @@ def test_request_id_from_the_runtime_or_the_json() -> None:
     assert line("plain text").request_id == ""
 
 
+def test_json_without_its_emf_metadata() -> None:
+    emf = line('{"status": 200, "_aws": {"Timestamp": 1, "CloudWatchMetrics": []}}')
+    assert emf.json_without_emf == {"status": 200}
+    assert "_aws" in (emf.json or {}), "the parsed JSON itself keeps everything"
+    assert line('{"status": 404}').json_without_emf == {"status": 404}
+    assert line("plain text").json_without_emf is None
+    assert line("[1, 2]").json_without_emf is None
+
+
 class Logs:
     """A logs client that records which calls follow makes; FilterLogEvents answers one line."""
 
