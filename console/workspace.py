@@ -4,9 +4,13 @@
 the CLI does; ``clients()`` keeps one Clients per Target, made by the injectable factory (the
 same Clients.for_target as the CLI, which falls back to the local cloud without credentials).
 Pages, streams and background runs share a Clients: it creates its boto3 clients under a lock.
+The images bucket each lookup finds is remembered for LOCATION_TTL seconds, for the thumbnails
+(``recent_bucket``) alone: a page of images asks for dozens, and each must not cost a DescribeStacks.
 """
 
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,12 +18,16 @@ from console.settings import ConsoleSettings
 from operations import cdn, config, functions, images, invoke, stack
 from operations.aws import Clients, Target
 
+LOCATION_TTL = 30.0  # seconds: a page's thumbnails come within it; a redeployed stack is seen after it
+
 
 class Workspace:
-    def __init__(self, settings: ConsoleSettings) -> None:
+    def __init__(self, settings: ConsoleSettings, clock: Callable[[], float] = time.monotonic) -> None:
         self.console = settings
         self._clients: dict[Target, Clients] = {}
         self._lock = threading.Lock()
+        self._clock = clock
+        self._buckets: dict[Target, tuple[float, str]] = {}  # target -> (when located, its bucket)
         self.image_origins: set[str] = set()  # website/CDN origins allowed as img-src by the CSP
 
     @property
@@ -59,6 +67,7 @@ class Workspace:
         (StackNotFound if there is none); remembers where the images are, for the CSP."""
         found, clients = self.target()
         bucket, delivery = images.location(clients, found.target.stack)
+        self._located(found.target, bucket)
         self.remember({"WebsiteUrl": delivery.website_url, "CdnUrl": delivery.cdn_url})
         return clients, bucket, delivery
 
@@ -73,8 +82,27 @@ class Workspace:
         return functions.of_stack(clients, found.target.stack, which)
 
     def bucket(self) -> str:
+        """The stack's images bucket, from a DescribeStacks (StackNotFound if there is none)."""
         found, clients = self.target()
-        return images.bucket_of(clients, found.target.stack)
+        bucket = images.bucket_of(clients, found.target.stack)
+        self._located(found.target, bucket)
+        return bucket
+
+    def recent_bucket(self) -> str:
+        """The images bucket as a lookup found it within LOCATION_TTL seconds (the Images page's,
+        just before its thumbnails are asked for), else ``bucket()``. For thumbnails alone: they
+        read, and are cached by bucket, key and ETag, so a stack redeployed with another bucket
+        costs at worst a missing (or the old bucket's) thumbnail until LOCATION_TTL runs out."""
+        target = self.settings().target  # the target as resizer.toml says now: a new one looks up anew
+        with self._lock:
+            when, bucket = self._buckets.get(target, (float("-inf"), ""))
+        if self._clock() - when < LOCATION_TTL:
+            return bucket
+        return self.bucket()
+
+    def _located(self, target: Target, bucket: str) -> None:
+        with self._lock:
+            self._buckets[target] = (self._clock(), bucket)
 
     def remember(self, outputs: dict[str, str]) -> None:
         for name in ("WebsiteUrl", "CdnUrl"):  # where the stack's images are: the CSP admits them

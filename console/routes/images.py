@@ -170,9 +170,10 @@ def get_object(request: Request, key: str, download: bool = False) -> Response:
 
 @router.get("/images/thumb", name="images_thumb")
 def thumb(request: Request, key: str, etag: str = "") -> Response:
-    """A small WebP of an object, made here (no object stored, no function invoked)."""
+    """A small WebP of an object, made here (no object stored, no function invoked). The bucket is
+    the one the page just located: a page's thumbnails cost no DescribeStacks each."""
     console = state.of(request)
-    bucket = console.workspace.bucket()
+    bucket = console.workspace.recent_bucket()
     body = thumbnails.cached(bucket, key, etag) if etag else None
     if body is None:
         _, clients = console.workspace.target()

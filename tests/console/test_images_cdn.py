@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from console import workspace as workspace_module
 from console.app import create_app
 from operations.aws import Clients
 from tests.conftest import png_declaring
@@ -176,6 +177,35 @@ def test_thumbnails_are_made_by_the_console(cdn_mode: World) -> None:
     assert again.content == reply.content
     assert keys(bucket) == before, "no object stored"
     assert cdn_mode.invalidations() == []
+
+
+def test_thumbnails_cost_no_describe_stacks_after_the_page(cdn_mode: World) -> None:
+    """A page of images asks for dozens of thumbnails: they reuse the bucket the page located."""
+    browser = cdn_mode.browser
+    for n in range(3):
+        put(cdn_mode.bucket, f"t/{n}.png", png(40, 30))
+    workspace = browser.client.app.state.console.workspace
+    now = [1000.0]
+    workspace._clock = lambda: now[0]
+    calls: list[str] = []
+    cloudformation = workspace.clients().client("cloudformation")
+    counting = ("before-call.cloudformation.DescribeStacks", lambda **_: calls.append("DescribeStacks"))
+    cloudformation.meta.events.register(*counting, unique_id="count-describe-stacks")
+    try:
+        html = browser.page("/images", params={"prefix": "t/"}).text
+        thumbs = re.findall(r'src="(/images/thumb\?[^"]+)"', html)
+        assert len(thumbs) == 3 and calls, "the page locates the bucket"
+        after_page = len(calls)
+        for url in thumbs:
+            assert browser.client.get(url.replace("&amp;", "&")).status_code == 200
+        assert len(calls) == after_page, "no DescribeStacks per thumbnail"
+        now[0] += workspace_module.LOCATION_TTL  # later, the stack may have changed: look again
+        assert browser.client.get(thumbs[0].replace("&amp;", "&")).status_code == 200
+        assert len(calls) == after_page + 1
+        assert browser.client.get(thumbs[1].replace("&amp;", "&")).status_code == 200
+        assert len(calls) == after_page + 1, "and that lookup serves the next ones"
+    finally:
+        cloudformation.meta.events.unregister(counting[0], unique_id="count-describe-stacks")
 
 
 @pytest.mark.parametrize(
