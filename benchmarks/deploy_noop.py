@@ -12,14 +12,12 @@ CPU time (user + system: less sensitive than wall time to other work on a busy m
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks import timed
 from localcloud import process
 
 
@@ -38,9 +36,7 @@ def _env(url: str, source: Path | None, home: Path) -> dict[str, str]:
 
 def deploy(env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
     """Wall-clock and CPU seconds (user + system) of one ``resizer deploy --yes``, and its last line."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
+    done, took, cpu = timed.run(
         [sys.executable, "-c", "from cli.app import main; main()", "deploy", "--yes"],
         env=env,
         cwd=cwd,
@@ -48,9 +44,6 @@ def deploy(env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
         text=True,
         timeout=600,
     )
-    took = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"resizer deploy exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return took, cpu, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""

@@ -21,17 +21,10 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageStat
 
+from benchmarks.photos import IMAGES
 from resizer_function import imaging
 from resizer_function.request import ResizeRequest
 
-IMAGES = next(  # ../shared/bench-images from the checkout, or from a worktree of it
-    (
-        p / "shared" / "bench-images"
-        for p in Path(__file__).resolve().parents
-        if (p / "shared" / "bench-images").is_dir()
-    ),
-    Path(__file__).resolve().parents[2] / "shared" / "bench-images",
-)
 CASES = [
     (name, box, out)
     for name in (

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import boto3
 import pytest
@@ -123,10 +122,8 @@ def clients(moto: None) -> Clients:
 
 @dataclass
 class FakeBuild:
-    """Stands in for package.build: a small real zip whose handler.py holds ``code``.
-
-    ``fake_build["code"]`` and ``fake_build["builds"]`` read and set ``code`` and ``calls`` too.
-    """
+    """Stands in for package.build: a small real zip whose handler.py holds ``code``; ``calls`` lists
+    the platforms built."""
 
     out: Path
     code: str = "def handler(event, context):\n    return {'statusCode': 200}\n"
@@ -155,14 +152,6 @@ class FakeBuild:
         patch.setattr(package, "build", self)
         patch.setattr(package, "source_digest", self.digest)
         return self
-
-    _ALIASES = {"code": "code", "builds": "calls"}
-
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self, self._ALIASES[name])
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        setattr(self, self._ALIASES[name], value)
 
 
 @pytest.fixture
@@ -213,8 +202,10 @@ def png_declaring(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey
+    pixels = zlib.compress(b"\0" * 64)
+    # A whole file (IEND too), so Image.verify passes and only the declared size can refuse it.
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """The cleanup function in `resizer status`, `logs` (--function, --follow) and `metrics`, against moto
 in process; stacks made by templates older than the cleanup show the resize function alone."""
 
-import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ from cli.app import app
 from cli.commands import logs as logs_command
 from localcloud import log_filter
 from localcloud import metrics as local_metrics
+from tests.log_helpers import put_log_lines
 
 RESIZE_GROUP = "/aws/lambda/resizer-resize"
 CLEANUP_GROUP = "/aws/lambda/resizer-cleanup"
@@ -56,31 +56,16 @@ def older(aws) -> None:
     make_stack({"FunctionName": "resizer-resize", "LogGroupName": RESIZE_GROUP})
 
 
-def put_log(group: str, *messages: str, at: datetime, stream: str = "2026/12/01/[$LATEST]abc") -> None:
-    logs = boto3.client("logs")
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=group)
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    logs.put_log_events(
-        logGroupName=group,
-        logStreamName=stream,
-        logEvents=[
-            {"timestamp": int(at.timestamp() * 1000) + i, "message": m} for i, m in enumerate(messages)
-        ],
-    )
-
-
 def interleaved() -> datetime:
     """Resize lines at t and t+2 s, cleanup lines at t+1 s: the merge must interleave them."""
     t = datetime.now(UTC) - timedelta(minutes=2)
-    put_log(RESIZE_GROUP, "START RequestId: 11111111-aaaa", "resize one", at=t)
-    put_log(
+    put_log_lines(RESIZE_GROUP, "START RequestId: 11111111-aaaa", "resize one", at=t)
+    put_log_lines(
         CLEANUP_GROUP,
         '{"level": "ERROR", "message": "cleanup failed", "key": "cat.jpg"}',
         at=t + timedelta(seconds=1),
     )
-    put_log(RESIZE_GROUP, "resize two", at=t + timedelta(seconds=2), stream="2026/12/01/[$LATEST]def")
+    put_log_lines(RESIZE_GROUP, "resize two", at=t + timedelta(seconds=2), stream="2026/12/01/[$LATEST]def")
     return t
 
 
@@ -150,7 +135,7 @@ def test_logs_interleave_both_functions_and_name_each_line(both, runner) -> None
 
 
 def test_logs_of_a_stack_without_a_cleanup(older, runner) -> None:
-    put_log(RESIZE_GROUP, "resize only", at=datetime.now(UTC) - timedelta(minutes=1))
+    put_log_lines(RESIZE_GROUP, "resize only", at=datetime.now(UTC) - timedelta(minutes=1))
 
     everything = run(runner, "logs", "--since", "10m", "-o", "json")
     cleanup = run(runner, "logs", "--function", "cleanup")
@@ -189,7 +174,7 @@ def test_logs_follow_tails_both_functions(both, runner, monkeypatch) -> None:
     def sleep(seconds: float) -> None:
         sleeps.append(seconds)
         if len(sleeps) == 1:  # a line written while following, in the cleanup's group
-            put_log(
+            put_log_lines(
                 CLEANUP_GROUP, "late cleanup line", at=datetime.now(UTC), stream="2026/12/01/[$LATEST]new"
             )
         else:

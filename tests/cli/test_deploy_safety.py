@@ -40,7 +40,7 @@ def function_config():
 def test_a_code_only_deploy_keeps_signing_and_memory(aws, fake_build, runner):
     first = run(runner, "deploy", "--yes", "-p", "SigningKey=k3y-never-shown", "-p", "MemorySize=1536")
     assert first.exit_code == 0, first.output
-    fake_build["code"] = "# new code\n"
+    fake_build.code = "# new code\n"
 
     result = run(runner, "deploy", "--yes")
 
@@ -71,7 +71,7 @@ def test_a_bad_value_exits_2_naming_the_parameter_and_its_constraint(aws, fake_b
 
     assert result.exit_code == 2, result.output
     assert "MemorySize must be a number (Type: Number)" in result.output
-    assert fake_build["builds"] == []
+    assert fake_build.calls == []
     assert boto3.client("cloudformation").list_stacks()["StackSummaries"] == []
 
 
@@ -82,7 +82,7 @@ def test_a_platform_other_than_the_architecture_is_refused_on_aws(aws, fake_buil
         result = run(runner, "deploy", "--yes", "--platform", platform)
         assert result.exit_code == 2, result.output
         assert f"runs on arm64: a zip built for {platform} would not import on Lambda" in result.output
-    assert fake_build["builds"] == ["arm64"]
+    assert fake_build.calls == ["arm64"]
 
 
 def test_nothing_changed_is_a_fast_no_op_and_says_so(aws, fake_build, runner):
@@ -94,12 +94,12 @@ def test_nothing_changed_is_a_fast_no_op_and_says_so(aws, fake_build, runner):
 
     assert result.exit_code == 0, result.output
     assert "No changes" in result.output and "lint, build and change set skipped" in result.output
-    assert fake_build["builds"] == ["arm64", "arm64"]
+    assert fake_build.calls == ["arm64", "arm64"]
     assert json.loads(as_json.output)["skipped"]
     forced = run(runner, "deploy", "--yes", "--force")
     assert forced.exit_code == 0, forced.output
     assert "No changes" in forced.output and "skipped" not in forced.output
-    assert fake_build["builds"] == ["arm64", "arm64", "arm64"]
+    assert fake_build.calls == ["arm64", "arm64", "arm64"]
 
 
 def test_destroy_says_what_the_kept_bucket_becomes_and_the_next_deploy_names_it(aws, fake_build, runner):

@@ -6,7 +6,6 @@ starts from its empty bucket (``bucket``), and the tests that write log lines or
 stacks of their own, so no test sees another's data whatever the order.
 """
 
-import contextlib
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from localcloud import metrics as local_metrics
 from operations import invoke as invoke_op
 from operations.invoke import InvokeResult
 from operations.logs import LogEvent, Report, RequestLog
+from tests.log_helpers import put_log_lines
 
 REQUEST_ID = "6c2b1a3e-9d8f-4e7a-8b6c-5d4e3f2a1b0c"
 
@@ -313,25 +313,6 @@ def test_logs_of_a_function_that_never_ran(runner, stack) -> None:
     assert as_json.stdout == ""
 
 
-def put_log(
-    stack, *messages: str, stream: str = "2026/03/14/[$LATEST]abc", at: datetime | None = None
-) -> None:
-    logs = boto3.client("logs")
-    group = stack["LogGroupName"]
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=group)
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    at = at or datetime.now(UTC) - timedelta(minutes=1)
-    logs.put_log_events(
-        logGroupName=group,
-        logStreamName=stream,
-        logEvents=[
-            {"timestamp": int(at.timestamp() * 1000) + i, "message": m} for i, m in enumerate(messages)
-        ],
-    )
-
-
 def request_lines(request_id: str, status: int) -> list[str]:
     record = {"request_id": request_id, "path": "/300x200/a.jpg", "status": status, "_aws": {"Timestamp": 1}}
     return [
@@ -344,7 +325,12 @@ def request_lines(request_id: str, status: int) -> list[str]:
 
 
 def test_logs_text_and_json(runner, shared_aws) -> None:
-    put_log(small_stack("chatty"), *request_lines(REQUEST_ID, 302))
+    put_log_lines(
+        small_stack("chatty")["LogGroupName"],
+        *request_lines(REQUEST_ID, 302),
+        at=datetime.now(UTC) - timedelta(minutes=1),
+        stream="2026/03/14/[$LATEST]abc",
+    )
 
     text = run(runner, "logs", "--since", "10m", "--stack", "chatty")
     as_json = run(runner, "logs", "--since", "10m", "-o", "json", "--stack", "chatty")

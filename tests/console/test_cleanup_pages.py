@@ -1,13 +1,13 @@
 """The cleanup function in the console: the Overview's card and recent errors, the logs page's
 function selector and /api/logs?function=, the metrics page's cleanup chart; older stacks show none."""
 
-import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.console.conftest import Browser, Cloud
+from tests.log_helpers import put_log_lines
 
 CLEANUP_GROUP = "/aws/lambda/resizer-cleanup"
 CLEANUP_ERROR = "[ERROR] cleanup could not delete 300x200/photos/gone.png"
@@ -16,21 +16,15 @@ CLEANUP_ERROR = "[ERROR] cleanup could not delete 300x200/photos/gone.png"
 @pytest.fixture
 def cleanup_lines(cloud: Cloud) -> None:
     """A cleanup run with an error line, in the cleanup's own group (text lines, not JSON)."""
-    logs = cloud.client("logs")
-    stream = "2026/12/01/[$LATEST]cleanup1"
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=CLEANUP_GROUP)
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_stream(logGroupName=CLEANUP_GROUP, logStreamName=stream)
-        now = int((datetime.now(UTC) - timedelta(seconds=20)).timestamp() * 1000)
-        logs.put_log_events(
-            logGroupName=CLEANUP_GROUP,
-            logStreamName=stream,
-            logEvents=[
-                {"timestamp": now, "message": "cleanup started"},
-                {"timestamp": now + 1, "message": CLEANUP_ERROR},
-            ],
-        )
+    put_log_lines(
+        CLEANUP_GROUP,
+        "cleanup started",
+        CLEANUP_ERROR,
+        at=datetime.now(UTC) - timedelta(seconds=20),
+        stream="2026/12/01/[$LATEST]cleanup1",
+        client=cloud.client("logs"),
+        once=True,
+    )
 
 
 def test_the_overview_shows_the_cleanup_and_its_errors_with_the_resizers(

@@ -3,7 +3,6 @@ the documented CLI-only ones; and for the same state, `resizer … -o json` and 
 (/api/*, and the JSON answers of its forms) are the same (both come from operations.jsonable)."""
 
 import base64
-import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from operations import invoke as invoke_op
 from operations import logs as logs_op
 from operations.stack import Settled, StackEvent
 from tests.console.conftest import REQUEST_ID, SIGNING_KEY, Browser, png
+from tests.log_helpers import put_log_lines
 
 
 def cli_commands() -> set[str]:
@@ -123,17 +123,14 @@ def test_logs_are_the_same_json(browser: Browser) -> None:
 @pytest.mark.parametrize("function", ["all", "resize", "cleanup"])
 def test_logs_of_each_function_are_the_same_json(browser: Browser, cloud, function: str) -> None:
     group = "/aws/lambda/resizer-cleanup"
-    logs = cloud.client("logs")
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=group)
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_stream(logGroupName=group, logStreamName="parity")
-        moment = int(datetime.now(UTC).timestamp() * 1000) - 500
-        logs.put_log_events(
-            logGroupName=group,
-            logStreamName="parity",
-            logEvents=[{"timestamp": moment, "message": "cleaned"}],
-        )
+    put_log_lines(
+        group,
+        "cleaned",
+        at=datetime.now(UTC) - timedelta(milliseconds=500),
+        stream="parity",
+        client=cloud.client("logs"),
+        once=True,
+    )
     api = browser.client.get("/api/logs", params={"since": "1d", "function": function}).json()
     assert cli_json("logs", "--since", "1d", "--function", function) == api["events"]
     assert {e["function"] for e in api["events"]} == {"all": {"resize", "cleanup"}}.get(function, {function})

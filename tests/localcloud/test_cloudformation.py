@@ -484,7 +484,7 @@ def test_operations_deploy_succeeds_then_reports_a_failed_update(
     settled = list(deploy.execute(clients, first, sleep=lambda s: None, poll=0))[-1]
     assert settled.status == "CREATE_COMPLETE"
 
-    fake_build["code"] = "def handler(event, context):\n    return {'statusCode': 500}\n"
+    fake_build.code = "def handler(event, context):\n    return {'statusCode': 500}\n"
     planned = deploy.plan(clients, Settings(settings.target, {"MemorySize": "1536"}), sleep=lambda s: None)
     changes = sorted((c.action, c.logical_id) for c in planned.changes)
     assert changes == [("Modify", "CleanupFunction"), ("Modify", "Function")]  # one zip, two handlers
@@ -501,7 +501,7 @@ def test_operations_deploy_succeeds_then_reports_a_failed_update(
 
 
 def test_operations_deploy_of_a_missing_artifact_fails_on_the_function(
-    aws: None, fake_build: None, monkeypatch: pytest.MonkeyPatch
+    aws: None, fake_build: FakeBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clients = Clients(boto3.Session(region_name=REGION))
     planned = deploy.plan(clients, Settings(Target(stack=STACK, region=REGION)), sleep=lambda s: None)

@@ -1,7 +1,6 @@
 """The cleanup function in operations: functions by role, status (function and rule), logs of both
 functions (read, merged, followed, errors) and metrics, against moto in process."""
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -14,6 +13,7 @@ from operations.aws import Clients
 from operations.errors import ConfigError
 from operations.functions import Function
 from operations.status import status
+from tests.log_helpers import put_log_lines
 from tests.operations.conftest import MOTO_WARNINGS, STACK, Deployer
 
 pytestmark = MOTO_WARNINGS
@@ -94,35 +94,30 @@ def test_status_of_a_stack_without_a_cleanup(clients: Clients) -> None:
 # --- logs -----------------------------------------------------------------------------------------
 
 
-def put(group: str, stream: str, at: datetime, *messages: str) -> None:
-    client = boto3.client("logs")
-    with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
-        client.create_log_group(logGroupName=group)
-    with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
-        client.create_log_stream(logGroupName=group, logStreamName=stream)
-    client.put_log_events(
-        logGroupName=group,
-        logStreamName=stream,
-        logEvents=[
-            {"timestamp": int(at.timestamp() * 1000) + i, "message": m} for i, m in enumerate(messages)
-        ],
-    )
-
-
 @pytest.fixture
 def written(clients: Clients) -> datetime:
     """The same stream name in both groups (Lambda's names can meet): requests must not mix."""
     t = datetime.now(UTC) - timedelta(minutes=3)
-    put(RESIZE.log_group, "s", t, "START RequestId: aaaaaaaa-1", "[ERROR] resize broke")
-    put(
+    put_log_lines(RESIZE.log_group, "START RequestId: aaaaaaaa-1", "[ERROR] resize broke", at=t, stream="s")
+    put_log_lines(
         CLEANUP.log_group,
-        "s",
-        t + timedelta(seconds=1),
         "START RequestId: bbbbbbbb-2",
         "[ERROR] cleanup broke",
+        at=t + timedelta(seconds=1),
+        stream="s",
     )
-    put(RESIZE.log_group, "s", t + timedelta(seconds=2), "REPORT RequestId: aaaaaaaa-1\tDuration: 5.00 ms")
-    put(CLEANUP.log_group, "s", t + timedelta(seconds=3), "REPORT RequestId: bbbbbbbb-2\tDuration: 9.00 ms")
+    put_log_lines(
+        RESIZE.log_group,
+        "REPORT RequestId: aaaaaaaa-1\tDuration: 5.00 ms",
+        at=t + timedelta(seconds=2),
+        stream="s",
+    )
+    put_log_lines(
+        CLEANUP.log_group,
+        "REPORT RequestId: bbbbbbbb-2\tDuration: 9.00 ms",
+        at=t + timedelta(seconds=3),
+        stream="s",
+    )
     return t
 
 
@@ -158,7 +153,7 @@ def test_errors_of_both_functions(clients: Clients, written: datetime) -> None:
 
 
 def test_a_missing_cleanup_group_adds_nothing(clients: Clients) -> None:
-    put(RESIZE.log_group, "s", datetime.now(UTC) - timedelta(seconds=30), "only resize")
+    put_log_lines(RESIZE.log_group, "only resize", at=datetime.now(UTC) - timedelta(seconds=30), stream="s")
     found = list(logs.merged(clients, [RESIZE, CLEANUP], start=datetime.now(UTC) - timedelta(minutes=5)))
     assert [(e.function, e.message) for e in found] == [("resize", "only resize")]
 
@@ -173,7 +168,7 @@ def test_follow_both_functions(clients: Clients, written: datetime, live: bool) 
 
     def sleep(seconds: float) -> None:
         rounds.append(seconds)
-        put(CLEANUP.log_group, "late", datetime.now(UTC), f"late {len(rounds)}")
+        put_log_lines(CLEANUP.log_group, f"late {len(rounds)}", at=datetime.now(UTC), stream="late")
 
     try:
         found = list(

@@ -3,8 +3,6 @@ derived objects that follow their originals (with CDN invalidations in cdn deliv
 derived objects, DeleteObjects errors reported, and the console's paged browse — against moto."""
 
 import json
-import struct
-import zlib
 
 import pytest
 from PIL import Image, features
@@ -13,22 +11,12 @@ from operations import cdn, images
 from operations.aws import Clients
 from operations.errors import AccessDenied, AwsError, ConfigError
 from resizer_function import formats, imaging
+from tests.conftest import png_declaring
 from tests.operations import cdn_world
 from tests.resizer_function.images import encoded, marked
 
 PNG = encoded(Image.new("RGB", (2, 2), (10, 20, 30)), "PNG")
 OTHER_PNG = encoded(Image.new("RGB", (3, 2), (200, 20, 30)), "PNG")
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A small PNG whose header declares width x height (a decompression bomb's shape)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey
-    pixels = zlib.compress(b"\0" * 4096)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 # --- one list of formats ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from operations.errors import ConfigError, StackNotFound
 from operations.invoke import InvokeResult, resize_event
 from operations.logs import LogEvent, Report
 from resizer_function import handler
+from tests.log_helpers import put_log_lines
 
 # --- resize_event ---------------------------------------------------------------------------------
 
@@ -185,16 +186,8 @@ class ScriptedLambda:
     def invoke(self, **kwargs: Any) -> dict:
         self.calls.append(kwargs)
         if self.write_logs:
-            try:
-                self.logs.create_log_group(logGroupName=GROUP)
-                self.logs.create_log_stream(logGroupName=GROUP, logStreamName="2026/03/14/[$LATEST]abc")
-            except self.logs.exceptions.ResourceAlreadyExistsException:
-                pass
-            now = int(datetime.now(UTC).timestamp() * 1000)
-            self.logs.put_log_events(
-                logGroupName=GROUP,
-                logStreamName="2026/03/14/[$LATEST]abc",
-                logEvents=[{"timestamp": now, "message": line} for line in self.lines],
+            put_log_lines(
+                GROUP, *self.lines, at=datetime.now(UTC), stream="2026/03/14/[$LATEST]abc", client=self.logs
             )
         reply = {
             "StatusCode": 200,
