@@ -13,6 +13,7 @@ from cli.commands import logs as logs_command
 from localcloud import log_filter
 from localcloud import metrics as local_metrics
 from tests.log_helpers import put_log_lines
+from tests.metric_helpers import put_lambda_metrics
 
 RESIZE_GROUP = "/aws/lambda/resizer-resize"
 CLEANUP_GROUP = "/aws/lambda/resizer-cleanup"
@@ -200,15 +201,8 @@ def test_metrics_show_the_cleanups_invocations_and_errors(both, runner) -> None:
     local_metrics.install()
     try:
         at = datetime.now(UTC) - timedelta(minutes=5)
-        for function, invocations, errors in (("resizer-resize", 4.0, 1.0), ("resizer-cleanup", 2.0, 1.0)):
-            dims = [{"Name": "FunctionName", "Value": function}]
-            boto3.client("cloudwatch").put_metric_data(
-                Namespace="AWS/Lambda",
-                MetricData=[
-                    {"MetricName": "Invocations", "Dimensions": dims, "Value": invocations, "Timestamp": at},
-                    {"MetricName": "Errors", "Dimensions": dims, "Value": errors, "Timestamp": at},
-                ],
-            )
+        put_lambda_metrics("resizer-resize", at, Invocations=4.0, Errors=1.0)
+        put_lambda_metrics("resizer-cleanup", at, Invocations=2.0, Errors=1.0)
         data = json.loads(run(runner, "metrics", "--since", "1h", "--period", "300", "-o", "json").stdout)
         text = run(runner, "metrics", "--since", "1h", "--period", "300")
     finally:

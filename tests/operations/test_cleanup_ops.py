@@ -14,6 +14,7 @@ from operations.errors import ConfigError
 from operations.functions import Function
 from operations.status import status
 from tests.log_helpers import put_log_lines
+from tests.metric_helpers import put_lambda_metrics
 from tests.operations.conftest import MOTO_WARNINGS, STACK, Deployer
 
 pytestmark = MOTO_WARNINGS
@@ -199,16 +200,8 @@ def test_metrics_with_the_cleanup(clients: Clients) -> None:
     local_metrics.install()
     try:
         at = datetime.now(UTC) - timedelta(minutes=5)
-        for function, invocations, errors in ((RESIZE.name, 10.0, 0.0), (CLEANUP.name, 4.0, 1.0)):
-            dims = [{"Name": "FunctionName", "Value": function}]
-            boto3.client("cloudwatch").put_metric_data(
-                Namespace="AWS/Lambda",
-                MetricData=[
-                    {"MetricName": "Invocations", "Dimensions": dims, "Value": invocations, "Timestamp": at},
-                    {"MetricName": "Errors", "Dimensions": dims, "Value": errors, "Timestamp": at},
-                    {"MetricName": "Duration", "Dimensions": dims, "Value": 1234.0, "Timestamp": at},
-                ],
-            )
+        put_lambda_metrics(RESIZE.name, at, Invocations=10.0, Errors=0.0, Duration=1234.0)
+        put_lambda_metrics(CLEANUP.name, at, Invocations=4.0, Errors=1.0, Duration=1234.0)
         start = datetime.now(UTC) - timedelta(hours=1)
         both = metrics.function_metrics(clients, RESIZE.name, start=start, period=300, cleanup=CLEANUP.name)
         alone = metrics.function_metrics(clients, RESIZE.name, start=start, period=300)
