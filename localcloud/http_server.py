@@ -71,6 +71,7 @@ class BoundedServer(ThreadedWSGIServer):
         self._stopping = False
         self._stopped = threading.Event()
         self._stopped.set()  # nothing to wait for until serve_forever runs
+        self._server_header = f"{self._server_version} {_Handler.sys_version}"  # as version_string()
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Run the event loop until shutdown() (the loop replaces socketserver's accept loop)."""
@@ -115,8 +116,7 @@ class BoundedServer(ThreadedWSGIServer):
         if answer is None:
             return None
         status, _, body, length = answer
-        server_header = f"{self._server_version} {_Handler.sys_version}"
-        head_bytes = _head(_Handler.protocol_version, server_header, head.close, *answer)
+        head_bytes = _head(_Handler.protocol_version, self._server_header, head.close, *answer)
         return (head_bytes + body, status, length) if head_bytes is not None else None
 
 
